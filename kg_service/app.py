@@ -1,0 +1,49 @@
+"""create_app(settings) wires settings, graph, backend, stored queries and routers; no logic of its own."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from kg_service import __version__
+from kg_service.api import causes, entities, interventions, operations, paths, queries, search, symptoms
+from kg_service.errors import install_problem_handlers
+from kg_service.settings import Settings
+from kg_service.sparql import router as sparql_router
+from kg_service.state import StateHolder, build_state
+
+DESCRIPTION = """\
+What causes knee soreness in women at night, what mechanism links each cause to the symptom, and what
+the source article recommends for each, with the exact passage of the text behind every answer.
+
+* **Researchers**: SPARQL 1.1 at `/sparql` (GET, POST form, POST `application/sparql-query`).
+* **Apps**: the JSON operations below; each runs one stored query from `queries/` (see `/api/queries`).
+* **Linked data**: every entity IRI dereferences at `/entity/{id}`; the whole ontology is at `/ontology`.
+
+Every error is `application/problem+json` (RFC 9457) with a stable `type`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    holder = StateHolder(build_state(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        holder.current.close()
+
+    app = FastAPI(title="Knee-soreness knowledge graph", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.kg = holder
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+                       allow_methods=["GET", "POST", "HEAD", "OPTIONS"], allow_headers=["*"],
+                       expose_headers=["ETag", "Link", "Retry-After"])
+    for module in (search, causes, interventions, symptoms, paths, queries, entities, operations):
+        app.include_router(module.router)
+    app.include_router(sparql_router.router)
+    return app

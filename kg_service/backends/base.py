@@ -1,0 +1,40 @@
+"""The interface every store implements for the project's own (stored, parameter-bound) queries."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+
+from rdflib.term import Identifier
+
+Bindings = Mapping[str, Identifier]
+Row = dict[str, Identifier]
+
+
+class BackendError(Exception):
+    """The store failed to answer a query the project itself wrote (a bug or an unreachable store)."""
+
+
+class Backend(ABC):
+    """Runs stored queries whose parameters arrive as rdflib terms, never as query text.
+
+    The default graph of every query is the union of the public graphs (asserted + inferred);
+    `GRAPH` reaches only those two.
+    """
+
+    name: str
+
+    @abstractmethod
+    def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
+        """Run a SELECT and return its rows as {variable: term}, unbound variables left out."""
+
+    @abstractmethod
+    def ask(self, query: str, bindings: Bindings | None = None) -> bool:
+        """Run an ASK."""
+
+    @abstractmethod
+    def construct(self, query: str, bindings: Bindings | None = None) -> list[tuple[Identifier, Identifier, Identifier]]:
+        """Run a CONSTRUCT or DESCRIBE and return its triples."""
+
+    def close(self) -> None:
+        """Release what the backend holds (connections, stores)."""

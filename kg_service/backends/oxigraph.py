@@ -1,0 +1,46 @@
+"""The embedded default: an in-memory pyoxigraph Store holding the two public graphs."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from kg_service.backends.base import Backend, BackendError, Bindings, Row
+from kg_service.backends.terms import to_oxigraph, to_rdflib
+from kg_service.graph import PUBLIC_GRAPHS, LoadedGraph
+
+
+def build_store(nquads: bytes) -> ox.Store:
+    """An in-memory store loaded from N-Quads (also used by the worker processes)."""
+    store = ox.Store()
+    store.load(nquads, format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+PUBLIC_NODES = [ox.NamedNode(str(g)) for g in PUBLIC_GRAPHS]
+
+
+class OxigraphBackend(Backend):
+    name = "oxigraph"
+
+    def __init__(self, loaded: LoadedGraph) -> None:
+        self.store = build_store(loaded.nquads())
+
+    def _run(self, query: str, bindings: Bindings | None):
+        substitutions = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
+        try:
+            # Plain strings only, the public graphs only: never the store's whole dataset.
+            return self.store.query(query, default_graph=PUBLIC_NODES, named_graphs=PUBLIC_NODES,
+                                    substitutions=substitutions)
+        except (SyntaxError, RuntimeError, OSError) as exc:
+            raise BackendError(str(exc)) from exc
+
+    def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
+        solutions = self._run(query, bindings)
+        names = [v.value for v in solutions.variables]
+        return [{n: to_rdflib(sol[n]) for n in names if sol[n] is not None} for sol in solutions]
+
+    def ask(self, query: str, bindings: Bindings | None = None) -> bool:
+        return bool(self._run(query, bindings))
+
+    def construct(self, query: str, bindings: Bindings | None = None):
+        return [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in self._run(query, bindings)]

@@ -1,0 +1,102 @@
+"""kg-service: serve, query, validate, export. Thin: every command calls the same code the tests use."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kg_service.settings import Settings
+
+EXPORT_FORMATS = {"ttl": "turtle", "xml": "pretty-xml", "jsonld": "json-ld", "nt": "nt"}
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    for key in ("ontology_dir", "backend", "endpoint", "query_timeout_s", "worker_count"):
+        value = getattr(args, key, None)
+        if value is not None:
+            overrides[key] = value
+    return Settings(**overrides)
+
+
+def _add_graph_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ontology", dest="ontology_dir", type=Path, help="ontology directory (default: bundled)")
+    parser.add_argument("--backend", choices=["oxigraph", "rdflib", "remote"], help="store (default: oxigraph)")
+    parser.add_argument("--endpoint", help="SPARQL endpoint URL for --backend remote")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from kg_service.app import create_app
+
+    app = create_app(_settings(args))
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=True)
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from kg_service.query_cli import run_query
+
+    return run_query(_settings(args), args.sparql, args.format, sys.stdout)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from kg_service.validation import validate_ontology
+
+    report = validate_ontology(_settings(args), reasoner=not args.no_reasoner)
+    print(report.render())
+    return 0 if report.ok else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from kg_service.export import export_ontology
+
+    data = export_ontology(_settings(args).ontology_dir, args.format)
+    if args.output:
+        Path(args.output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kg-service", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="start the HTTP service")
+    _add_graph_options(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--timeout", dest="query_timeout_s", type=float, help="deadline per SPARQL query (s)")
+    serve.add_argument("--workers", dest="worker_count", type=int, help="SPARQL worker processes")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+
+    query = sub.add_parser("query", help="run one SPARQL query against the ontology and print the result")
+    _add_graph_options(query)
+    query.add_argument("sparql", help="the query text, or @file.rq")
+    query.add_argument("--format", default="table", choices=["table", "json", "csv", "tsv", "ttl"])
+    query.set_defaults(func=cmd_query)
+
+    validate = sub.add_parser("validate", help="check the ontology: syntax, labels, SHACL, HermiT, OWL API")
+    validate.add_argument("--ontology", dest="ontology_dir", type=Path)
+    validate.add_argument("--no-reasoner", action="store_true", help="skip HermiT and the OWL API (no Java)")
+    validate.set_defaults(func=cmd_validate)
+
+    export = sub.add_parser("export", help="write the merged ontology (schema + knowledge) in one file")
+    export.add_argument("--ontology", dest="ontology_dir", type=Path)
+    export.add_argument("--format", default="ttl", choices=sorted(EXPORT_FORMATS))
+    export.add_argument("--output", "-o", help="file to write (default: stdout)")
+    export.set_defaults(func=cmd_export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
