@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from kg_service import __version__
 from kg_service.api import causes, entities, interventions, operations, paths, queries, search, symptoms
+from kg_service.api.operations import install_metrics
 from kg_service.errors import install_problem_handlers
 from kg_service.settings import Settings
 from kg_service.sparql import router as sparql_router
@@ -40,6 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.kg = holder
     app.state.settings = settings
     install_problem_handlers(app)
+    metrics = install_metrics(app)
+    holder.observe_queries = lambda name, seconds: metrics.query_duration.labels(name).observe(seconds)
+    holder.current.catalog.observer = holder.observe_queries
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                        allow_methods=["GET", "POST", "HEAD", "OPTIONS"], allow_headers=["*"],
                        expose_headers=["ETag", "Link", "Retry-After"])

@@ -8,7 +8,8 @@ Parameters are validated here and handed to the backend as rdflib terms, never p
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal as TypingLiteral
@@ -152,6 +153,8 @@ class Catalog:
 
     def __init__(self, queries: Mapping[str, StoredQuery]) -> None:
         self.queries = dict(queries)
+        # Called with (query name, seconds) after each run; the app points it at its metrics.
+        self.observer: Callable[[str, float], None] | None = None
 
     @classmethod
     def load(cls, queries_dir: Path) -> Catalog:
@@ -171,8 +174,9 @@ class Catalog:
 
     def select(self, backend: Backend, name: str, params: Mapping[str, str | None] | None = None) -> list[Row]:
         query = self.queries[name]
-        return backend.select(query.text, query.bind(params or {}))
-
-    def select_bound(self, backend: Backend, name: str, bindings: Mapping[str, Identifier]) -> list[Row]:
-        """Run with terms the caller already holds (e.g. IRIs read from the graph itself)."""
-        return backend.select(self.queries[name].text, bindings)
+        bindings = query.bind(params or {})
+        started = time.perf_counter()
+        rows = backend.select(query.text, bindings)
+        if self.observer is not None:
+            self.observer(name, time.perf_counter() - started)
+        return rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -31,8 +32,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from kg_service.app import create_app
 
+    logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
     app = create_app(_settings(args))
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=True)
+    # Access logs are structured JSON from the app itself (kg_service.access), so uvicorn's are off.
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return 0
 
 

@@ -54,8 +54,10 @@ class LoadedGraph:
         """Both public graphs as N-Quads: the form workers and remote stores are loaded from."""
         lines: list[str] = []
         for graph, name in ((self.asserted, ASSERTED_GRAPH), (self.inferred, INFERRED_GRAPH)):
-            for s, p, o in graph:
-                lines.append(f"{s.n3()} {p.n3()} {o.n3()} {name.n3()} .")
+            # rdflib's N-Triples writer escapes literals correctly; each line gains its graph name.
+            for line in graph.serialize(format="nt").splitlines():
+                if line.strip():
+                    lines.append(f"{line.rstrip()[:-1].rstrip()} {name.n3()} .")
         return ("\n".join(lines) + "\n").encode("utf-8")
 
 

@@ -24,6 +24,8 @@ _SUFFIXES = ("ations", "ation", "ities", "ity", "ness", "ing", "ous", "ies", "ia
 EXACT, EXACT_SYNONYM, WORD_PREFIX, STEM, SUBSTRING = 1.0, 0.95, 0.9, 0.85, 0.75
 FUZZY_FLOOR = 80  # rapidfuzz similarity (0-100) below which a typo match is not a match
 FUZZY_WEIGHT = 0.7
+PRIMARY_CATEGORIES = {"cause", "symptom", "intervention", "mechanism"}
+SECONDARY_PENALTY = 0.02
 
 
 def normalize(text: str) -> str:
@@ -39,12 +41,23 @@ def stem(word: str) -> str:
 
 
 @dataclass(frozen=True)
+class EntityInfo:
+    """What the service knows of an entity without a query: its label, kind and category."""
+
+    iri: str
+    label: str
+    type: str
+    category: str
+
+
+@dataclass(frozen=True)
 class Entry:
     """One searchable name of an entity."""
 
     entity: str
     label: str
     category: str
+    type: str
     name: str
     is_synonym: bool
     normalized: str
@@ -55,8 +68,6 @@ class Entry:
 @dataclass(frozen=True)
 class Hit:
     entity: str
-    label: str
-    category: str
     score: float
     matched: str
 
@@ -64,17 +75,19 @@ class Hit:
 class SearchIndex:
     def __init__(self, entries: Iterable[Entry]) -> None:
         self.entries = list(entries)
+        self.entities: dict[str, EntityInfo] = {
+            e.entity: EntityInfo(e.entity, e.label, e.type, e.category) for e in self.entries}
 
     @classmethod
     def build(cls, rows: Iterable[Row]) -> SearchIndex:
-        """Rows of the `search_index` stored query: ?entity ?label ?category ?name ?synonym."""
+        """Rows of the `search_index` stored query: ?entity ?label ?category ?type ?name ?synonym."""
         entries = []
         for row in rows:
             name = str(row["name"])
             norm = normalize(name)
             words = tuple(norm.split())
             entries.append(Entry(entity=str(row["entity"]), label=str(row["label"]), category=str(row["category"]),
-                                 name=name, is_synonym=str(row.get("synonym", "false")) == "true",
+                                 type=str(row["type"]), name=name, is_synonym=str(row.get("synonym", "false")) == "true",
                                  normalized=norm, words=words, stems=tuple(stem(w) for w in words)))
         return cls(entries)
 
@@ -88,27 +101,32 @@ class SearchIndex:
             return STEM
         if query in entry.normalized:
             return SUBSTRING
-        similarity = max(fuzz.ratio(query, entry.normalized), fuzz.partial_ratio(query, entry.normalized)
-                         if len(query) >= 5 else 0)
+        # Typos: the whole name, or (for a one-word query) any single word of it, nearly spelled alike.
+        similarity = fuzz.ratio(query, entry.normalized)
+        if len(query_words) == 1 and len(query) >= 4:
+            similarity = max([similarity, *(fuzz.ratio(query, w) for w in entry.words if len(w) >= 4)])
         if similarity >= FUZZY_FLOOR:
             return FUZZY_WEIGHT * similarity / 100
         return 0.0
 
-    def search(self, text: str, categories: set[str] | None = None, limit: int = 10) -> list[Hit]:
+    def search(self, text: str, types: set[str] | None = None, limit: int = 10) -> list[Hit]:
+        """Best hits first; `types` keeps entities whose category or kind is one of them."""
         query = normalize(text)
         if not query:
             return []
         query_words = query.split()
         best: dict[str, Hit] = {}
         for entry in self.entries:
-            if categories and entry.category not in categories:
+            if types and entry.category not in types and entry.type not in types:
                 continue
             score = self._score(query, query_words, entry)
             if score <= 0:
                 continue
-            # A shorter matching name is a closer match: "knee synovitis" over "knee synovitis trigger".
+            # Ties go to what people search for (causes, interventions...), then to the shorter name.
+            if entry.category not in PRIMARY_CATEGORIES:
+                score -= SECONDARY_PENALTY
             score = round(score - min(len(entry.normalized), 200) / 100_000, 5)
             current = best.get(entry.entity)
             if current is None or score > current.score:
-                best[entry.entity] = Hit(entry.entity, entry.label, entry.category, score, entry.name)
-        return sorted(best.values(), key=lambda h: (-h.score, h.label))[:limit]
+                best[entry.entity] = Hit(entry.entity, score, entry.name)
+        return sorted(best.values(), key=lambda h: (-h.score, self.entities[h.entity].label))[:limit]

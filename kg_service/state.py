@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,11 +61,13 @@ class StateHolder:
     def __init__(self, state: ServiceState) -> None:
         self._state = state
         self.reload_lock = threading.Lock()
+        self.observe_queries: Callable[[str, float], None] | None = None
 
     @property
     def current(self) -> ServiceState:
         return self._state
 
     def swap(self, state: ServiceState) -> ServiceState:
+        state.catalog.observer = self.observe_queries
         old, self._state = self._state, state
         return old

@@ -1,4 +1,47 @@
-"""Placeholder router (filled in by the REST API work)."""
-from fastapi import APIRouter
+"""/api/causes: the causes the text names, their mechanisms and the interventions it recommends."""
 
-router = APIRouter()
+from __future__ import annotations
+
+from fastapi import APIRouter, Path, Request, Response
+
+from kg_service.api import answers
+from kg_service.api.common import Limit, Offset, State, cached_response, page, require_entity
+from kg_service.api.models import EntityDetail, EntityItem, MechanismItem, Page, RecommendedItem
+
+router = APIRouter(prefix="/api/causes", tags=["causes"])
+CauseId = Path(description="Id of a cause (see /api/causes or /api/search?type=cause).", examples=["osteoarthritis"])
+
+
+@router.get("", response_model=Page[EntityItem], summary="All causes of night-time knee soreness the text names")
+def list_causes(request: Request, state: State, limit: Limit = 50, offset: Offset = 0) -> Response:
+    """Stored query `entities_of_category` with category=cause (competency question P05 lists them all)."""
+    return cached_response(request, state, lambda: page(
+        [i.model_dump() for i in answers.entities_of_category(state, "cause")], limit, offset))
+
+
+@router.get("/{cause_id}", response_model=EntityDetail, summary="One cause: definition, synonyms, mappings, evidence")
+def get_cause(request: Request, state: State, cause_id: str = CauseId) -> Response:
+    require_entity(state, cause_id, ["cause"])
+    return cached_response(request, state, lambda: answers.entity_detail(state, cause_id))
+
+
+@router.get("/{cause_id}/interventions", response_model=Page[RecommendedItem],
+            summary="Interventions the text recommends for a cause")
+def interventions_for_cause(request: Request, state: State, cause_id: str = CauseId,
+                            limit: Limit = 50, offset: Offset = 0) -> Response:
+    """Stored query `interventions_for_cause`: one item per recommendation, with its qualifier as written,
+    whether it needs a physician, and the exact evidence span (competency questions P01-P03)."""
+    require_entity(state, cause_id, ["cause", "symptom"])
+    return cached_response(request, state, lambda: page(
+        [i.model_dump() for i in answers.recommended_items(state, "interventions_for_cause", {"cause": cause_id})],
+        limit, offset))
+
+
+@router.get("/{cause_id}/mechanisms", response_model=Page[MechanismItem],
+            summary="Mechanisms through which a cause leads to knee soreness")
+def mechanisms_for_cause(request: Request, state: State, cause_id: str = CauseId,
+                         limit: Limit = 50, offset: Offset = 0) -> Response:
+    """Stored query `mechanisms_for_cause` (competency question P04)."""
+    require_entity(state, cause_id, ["cause"])
+    return cached_response(request, state, lambda: page(
+        [i.model_dump() for i in answers.mechanisms_for_cause(state, cause_id)], limit, offset))

@@ -1,4 +1,53 @@
-"""Placeholder router (filled in by the REST API work)."""
-from fastapi import APIRouter
+"""/api/interventions: what the text advises, filterable by kind and by need for a physician."""
 
-router = APIRouter()
+from __future__ import annotations
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from kg_service.api import answers
+from kg_service.api.common import Limit, Offset, State, cached_response, page, require_entity
+from kg_service.api.models import EntityDetail, EntityItem, Page, RecommendedItem
+from kg_service.errors import InvalidParameter
+
+router = APIRouter(prefix="/api/interventions", tags=["interventions"])
+InterventionId = Path(description="Id of an intervention.", examples=["ibuprofen-sustained-release-capsules"])
+
+
+def intervention_types(state) -> list[str]:
+    return [str(r["slug"]) for r in state.catalog.select(state.backend, "intervention_types")]
+
+
+@router.get("", response_model=Page[EntityItem], summary="Interventions, by kind and need for medical supervision")
+def list_interventions(
+    request: Request, state: State, limit: Limit = 50, offset: Offset = 0,
+    type: str | None = Query(None, description="Kind of intervention: drug, lifestyle, diet, physical-therapy, "
+                                               "joint-protection, care-seeking (see /api/queries/intervention_types).",
+                             examples=["drug"]),
+    requires_medical_supervision: bool | None = Query(None, description="true: only advice the text ties to a "
+                                                                        "physician; false: only advice it does not."),
+) -> Response:
+    """Stored query `entities_of_category` with category=intervention (competency question P07: type=drug)."""
+    if type is not None:
+        kinds = intervention_types(state)
+        if type not in kinds:
+            raise InvalidParameter(f"type={type!r} is not a kind of intervention.", hint=f"Use one of: {', '.join(kinds)}.")
+    return cached_response(request, state, lambda: page(
+        [i.model_dump() for i in answers.entities_of_category(state, "intervention", type, requires_medical_supervision)],
+        limit, offset))
+
+
+@router.get("/{intervention_id}", response_model=EntityDetail, summary="One intervention (drugs: class, form, route)")
+def get_intervention(request: Request, state: State, intervention_id: str = InterventionId) -> Response:
+    require_entity(state, intervention_id, ["intervention"])
+    return cached_response(request, state, lambda: answers.entity_detail(state, intervention_id))
+
+
+@router.get("/{intervention_id}/causes", response_model=Page[RecommendedItem],
+            summary="Causes an intervention is recommended for")
+def causes_for_intervention(request: Request, state: State, intervention_id: str = InterventionId,
+                            limit: Limit = 50, offset: Offset = 0) -> Response:
+    """Stored query `causes_for_intervention` (competency question P06: ibuprofen -> osteoarthritis only)."""
+    require_entity(state, intervention_id, ["intervention"])
+    return cached_response(request, state, lambda: page(
+        [i.model_dump() for i in answers.recommended_items(state, "causes_for_intervention",
+                                                           {"intervention": intervention_id})], limit, offset))

@@ -1,4 +1,68 @@
-"""Placeholder router (filled in by the REST API work)."""
-from fastapi import APIRouter
+"""Operations: liveness, readiness (graph version and size), Prometheus metrics, structured access logs."""
 
-router = APIRouter()
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from kg_service.api.common import State
+from kg_service.api.models import Readiness
+
+router = APIRouter(tags=["operations"])
+access_log = logging.getLogger("kg_service.access")
+
+
+class Metrics:
+    """One registry per app (no global state): requests, latencies, stored-query durations."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("kg_http_requests_total", "HTTP requests", ["method", "route", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("kg_http_request_duration_seconds", "HTTP request latency", ["route"],
+                                 registry=self.registry)
+        self.query_duration = Histogram("kg_stored_query_duration_seconds", "Stored query duration", ["query"],
+                                        registry=self.registry)
+
+
+def install_metrics(app: FastAPI) -> Metrics:
+    metrics = Metrics()
+    app.state.metrics = metrics
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        elapsed = time.perf_counter() - started
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        metrics.requests.labels(request.method, template, str(response.status_code)).inc()
+        metrics.latency.labels(template).observe(elapsed)
+        access_log.info(json.dumps({"method": request.method, "path": request.url.path, "route": template,
+                                    "status": response.status_code, "ms": round(elapsed * 1000, 2),
+                                    "client": request.client.host if request.client else None}))
+        return response
+
+    return metrics
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+async def healthz() -> dict[str, str]:
+    """Never blocks: it answers on the event loop even while every worker is busy."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=Readiness, summary="Readiness: the graph is loaded (version, triple count)")
+def readyz(state: State) -> Readiness:
+    return Readiness(status="ready", version=state.version, backend=state.backend.name,
+                     triples=state.loaded.triple_count, asserted_triples=len(state.loaded.asserted),
+                     inferred_triples=len(state.loaded.inferred))
+
+
+@router.get("/metrics", summary="Prometheus metrics", responses={200: {"content": {"text/plain": {}}}})
+def prometheus_metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -43,4 +43,6 @@ class OxigraphBackend(Backend):
         return bool(self._run(query, bindings))
 
     def construct(self, query: str, bindings: Bindings | None = None):
-        return [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in self._run(query, bindings)]
+        # Oxigraph streams CONSTRUCT output without removing duplicate triples; a graph is a set.
+        triples = ((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in self._run(query, bindings))
+        return list(dict.fromkeys(triples))

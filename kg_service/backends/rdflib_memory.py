@@ -43,4 +43,4 @@ class RdflibBackend(Backend):
         return bool(self._run(query, bindings).askAnswer)
 
     def construct(self, query: str, bindings: Bindings | None = None):
-        return list(self._run(query, bindings).graph)
+        return list(dict.fromkeys(self._run(query, bindings).graph))
