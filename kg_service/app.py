@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from kg_service import __version__
-from kg_service.api import causes, entities, interventions, operations, paths, queries, search, symptoms
+from kg_service.api import admin, causes, entities, interventions, operations, paths, queries, search, symptoms
+from kg_service.api.openapi import install_openapi
 from kg_service.api.operations import install_metrics
 from kg_service.errors import install_problem_handlers
 from kg_service.settings import Settings
 from kg_service.sparql import router as sparql_router
+from kg_service.reload import reload_on_signal
 from kg_service.state import StateHolder, build_state
 
 DESCRIPTION = """\
@@ -33,7 +37,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        loop = asyncio.get_running_loop()
+        # SIGHUP reloads ontology/ like POST /admin/reload, off the event loop.
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, reload_on_signal, holder, settings))
         yield
+        loop.remove_signal_handler(signal.SIGHUP)
         holder.current.close()
 
     app = FastAPI(title="Knee-soreness knowledge graph", version=__version__, description=DESCRIPTION,
@@ -47,7 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                        allow_methods=["GET", "POST", "HEAD", "OPTIONS"], allow_headers=["*"],
                        expose_headers=["ETag", "Link", "Retry-After"])
-    for module in (search, causes, interventions, symptoms, paths, queries, entities, operations):
+    for module in (search, causes, interventions, symptoms, paths, queries, entities, operations, admin):
         app.include_router(module.router)
     app.include_router(sparql_router.router)
+    install_openapi(app, holder)
     return app

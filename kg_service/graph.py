@@ -101,8 +101,8 @@ def infer(asserted: Graph) -> Graph:
     for s, p, o in closure:
         if (s, p, o) in asserted or isinstance(s, Literal):
             continue
-        if p in _TRIVIAL_PREDICATES or (p == RDF.type and o in _TRIVIAL_OBJECTS):
-            continue
+        if p in _TRIVIAL_PREDICATES or (p == RDF.type and (o in _TRIVIAL_OBJECTS or isinstance(o, BNode))):
+            continue  # owl:Thing membership, membership of anonymous class expressions (unionOf domains)
         if isinstance(s, URIRef) and not str(s).startswith(str(KS)):
             continue  # closure facts about OWL/RDF vocabulary or external terms
         if s == o and not isinstance(s, BNode):

@@ -89,3 +89,55 @@ def client(server: RunningServer) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="session")
 def source_text() -> str:
     return (ROOT / "ontology" / "sources" / "knee-night-soreness.txt").read_text(encoding="utf-8")
+
+
+def start_oxigraph_server(tmp_dir: Path) -> tuple[str, subprocess.Popen]:
+    """A real Oxigraph server (PyPI `oxigraph`) on 127.0.0.1, loaded with the ontology's public graphs."""
+    from kg_service.graph import load_graph
+
+    data = tmp_dir / "graphs.nq"
+    data.write_bytes(load_graph(ROOT / "ontology").nquads())
+    location = tmp_dir / "store"
+    subprocess.run(["oxigraph", "load", "--location", str(location), "--file", str(data)], check=True,
+                   capture_output=True, timeout=120)
+    port = free_port()
+    process = subprocess.Popen(["oxigraph", "serve-read-only", "--location", str(location), "--bind",
+                                f"127.0.0.1:{port}", "--union-default-graph"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}/query"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(endpoint, params={"query": "ASK {}"}, timeout=2).status_code == 200:
+                return endpoint, process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("oxigraph server did not start")
+
+
+@pytest.fixture(scope="session")
+def oxigraph_endpoint(tmp_path_factory) -> Iterator[str]:
+    endpoint, process = start_oxigraph_server(tmp_path_factory.mktemp("oxigraph"))
+    yield endpoint
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session", params=["oxigraph", "rdflib", "remote"])
+def backend_client(request, tmp_path_factory) -> Iterator[httpx.Client]:
+    """The same service over each backend: embedded Oxigraph (the default), rdflib, and a remote Oxigraph server."""
+    if request.param == "oxigraph":
+        running = request.getfixturevalue("server")
+        with running.client() as c:
+            yield c
+        return
+    args = ["--backend", request.param]
+    if request.param == "remote":
+        args += ["--endpoint", request.getfixturevalue("oxigraph_endpoint")]
+    running = start_server(tmp_path_factory.mktemp(f"server-{request.param}"), *args)
+    try:
+        with running.client() as c:
+            yield c
+    finally:
+        stop_server(running)

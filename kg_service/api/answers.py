@@ -14,12 +14,16 @@ def _bool(value: object) -> bool:
     return str(value).lower() in ("true", "1")
 
 
-def entities_of_category(state: ServiceState, category: str, type_: str | None = None,
-                         requires_medical_supervision: bool | None = None) -> list[EntityItem]:
-    params = {"category": category, "type": type_,
-              "requires_medical_supervision": None if requires_medical_supervision is None
+def entities_of_category(state: ServiceState, category: str, type_: str | None = None) -> list[EntityItem]:
+    rows = state.catalog.select(state.backend, "entities_of_category", {"category": category, "type": type_})
+    return [EntityItem(**entity_ref(state, iri).model_dump()) for iri in group_rows(rows)]
+
+
+def interventions(state: ServiceState, type_: str | None = None,
+                  requires_medical_supervision: bool | None = None) -> list[EntityItem]:
+    params = {"type": type_, "requires_medical_supervision": None if requires_medical_supervision is None
               else str(requires_medical_supervision).lower()}
-    rows = state.catalog.select(state.backend, "entities_of_category", params)
+    rows = state.catalog.select(state.backend, "interventions", params)
     items = []
     for iri, group in group_rows(rows).items():
         ref = entity_ref(state, iri)

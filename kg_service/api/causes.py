@@ -12,21 +12,21 @@ router = APIRouter(prefix="/api/causes", tags=["causes"])
 CauseId = Path(description="Id of a cause (see /api/causes or /api/search?type=cause).", examples=["osteoarthritis"])
 
 
-@router.get("", response_model=Page[EntityItem], summary="All causes of night-time knee soreness the text names")
+@router.get("", response_model=Page[EntityItem], summary="All causes of night-time knee soreness the text names", openapi_extra={"x-stored-query": "entities_of_category"})
 def list_causes(request: Request, state: State, limit: Limit = 50, offset: Offset = 0) -> Response:
     """Stored query `entities_of_category` with category=cause (competency question P05 lists them all)."""
     return cached_response(request, state, lambda: page(
         [i.model_dump() for i in answers.entities_of_category(state, "cause")], limit, offset))
 
 
-@router.get("/{cause_id}", response_model=EntityDetail, summary="One cause: definition, synonyms, mappings, evidence")
+@router.get("/{cause_id}", response_model=EntityDetail, summary="One cause: definition, synonyms, mappings, evidence", openapi_extra={"x-stored-query": "entity"})
 def get_cause(request: Request, state: State, cause_id: str = CauseId) -> Response:
     require_entity(state, cause_id, ["cause"])
     return cached_response(request, state, lambda: answers.entity_detail(state, cause_id))
 
 
 @router.get("/{cause_id}/interventions", response_model=Page[RecommendedItem],
-            summary="Interventions the text recommends for a cause")
+            summary="Interventions the text recommends for a cause", openapi_extra={"x-stored-query": "interventions_for_cause"})
 def interventions_for_cause(request: Request, state: State, cause_id: str = CauseId,
                             limit: Limit = 50, offset: Offset = 0) -> Response:
     """Stored query `interventions_for_cause`: one item per recommendation, with its qualifier as written,
@@ -38,7 +38,7 @@ def interventions_for_cause(request: Request, state: State, cause_id: str = Caus
 
 
 @router.get("/{cause_id}/mechanisms", response_model=Page[MechanismItem],
-            summary="Mechanisms through which a cause leads to knee soreness")
+            summary="Mechanisms through which a cause leads to knee soreness", openapi_extra={"x-stored-query": "mechanisms_for_cause"})
 def mechanisms_for_cause(request: Request, state: State, cause_id: str = CauseId,
                          limit: Limit = 50, offset: Offset = 0) -> Response:
     """Stored query `mechanisms_for_cause` (competency question P04)."""

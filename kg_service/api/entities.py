@@ -126,7 +126,7 @@ def entity_representation(request: Request, state: ServiceState, entity_id: str,
 
 
 @router.get("/entity/{entity_id}", summary="Dereference an entity IRI (HTML, Turtle, JSON-LD, RDF/XML, N-Triples)",
-            responses={200: {"content": {m: {} for m in [*RDF_FORMATS, "text/html"]}}})
+            responses={200: {"content": {m: {} for m in [*RDF_FORMATS, "text/html"]}}}, openapi_extra={"x-stored-query": "describe_entity"})
 def entity(request: Request, state: State, entity_id: str = Path(examples=["osteoarthritis"]),
            fmt: str | None = FORMAT_QUERY) -> Response:
     """`https://w3id.org/knee-soreness/{id}` resolves here; recommendations and evidence nodes too."""
@@ -142,7 +142,7 @@ def entity(request: Request, state: State, entity_id: str = Path(examples=["oste
 
 @router.get("/api/entities/{entity_id}", response_model=EntityDetail,
             summary="Any entity as JSON, or JSON-LD with Accept: application/ld+json",
-            responses={200: {"content": {"application/ld+json": {}}}})
+            responses={200: {"content": {"application/ld+json": {}}}}, openapi_extra={"x-stored-query": "entity"})
 def api_entity(request: Request, state: State, entity_id: str = Path(examples=["massage"])) -> Response:
     require_entity(state, entity_id)
     if "application/ld+json" in request.headers.get("accept", ""):

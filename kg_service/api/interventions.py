@@ -17,7 +17,7 @@ def intervention_types(state) -> list[str]:
     return [str(r["slug"]) for r in state.catalog.select(state.backend, "intervention_types")]
 
 
-@router.get("", response_model=Page[EntityItem], summary="Interventions, by kind and need for medical supervision")
+@router.get("", response_model=Page[EntityItem], summary="Interventions, by kind and need for medical supervision", openapi_extra={"x-stored-query": "interventions"})
 def list_interventions(
     request: Request, state: State, limit: Limit = 50, offset: Offset = 0,
     type: str | None = Query(None, description="Kind of intervention: drug, lifestyle, diet, physical-therapy, "
@@ -26,24 +26,24 @@ def list_interventions(
     requires_medical_supervision: bool | None = Query(None, description="true: only advice the text ties to a "
                                                                         "physician; false: only advice it does not."),
 ) -> Response:
-    """Stored query `entities_of_category` with category=intervention (competency question P07: type=drug)."""
+    """Stored query `interventions` (competency question P07: type=drug)."""
     if type is not None:
         kinds = intervention_types(state)
         if type not in kinds:
             raise InvalidParameter(f"type={type!r} is not a kind of intervention.", hint=f"Use one of: {', '.join(kinds)}.")
     return cached_response(request, state, lambda: page(
-        [i.model_dump() for i in answers.entities_of_category(state, "intervention", type, requires_medical_supervision)],
+        [i.model_dump() for i in answers.interventions(state, type, requires_medical_supervision)],
         limit, offset))
 
 
-@router.get("/{intervention_id}", response_model=EntityDetail, summary="One intervention (drugs: class, form, route)")
+@router.get("/{intervention_id}", response_model=EntityDetail, summary="One intervention (drugs: class, form, route)", openapi_extra={"x-stored-query": "entity"})
 def get_intervention(request: Request, state: State, intervention_id: str = InterventionId) -> Response:
     require_entity(state, intervention_id, ["intervention"])
     return cached_response(request, state, lambda: answers.entity_detail(state, intervention_id))
 
 
 @router.get("/{intervention_id}/causes", response_model=Page[RecommendedItem],
-            summary="Causes an intervention is recommended for")
+            summary="Causes an intervention is recommended for", openapi_extra={"x-stored-query": "causes_for_intervention"})
 def causes_for_intervention(request: Request, state: State, intervention_id: str = InterventionId,
                             limit: Limit = 50, offset: Offset = 0) -> Response:
     """Stored query `causes_for_intervention` (competency question P06: ibuprofen -> osteoarthritis only)."""

@@ -39,7 +39,7 @@ def causal_paths(state: ServiceState, source: str, target: str) -> list[list[tup
 
 
 @router.get("/paths", response_model=PathsResponse, response_model_by_alias=True,
-            summary="Causal chains between two entities (e.g. calcium deficiency -> osteoporosis -> knee soreness)")
+            summary="Causal chains between two entities (e.g. calcium deficiency -> osteoporosis -> knee soreness)", openapi_extra={"x-stored-query": "causal_edges"})
 def paths(request: Request, state: State,
           from_: str = Query(alias="from", description="Id of the start entity.", examples=["calcium-deficiency"]),
           to: str = Query(description="Id of the end entity.", examples=["nocturnal-knee-soreness"])) -> Response:

@@ -11,7 +11,7 @@ from kg_service.errors import InvalidParameter
 router = APIRouter(prefix="/api", tags=["search"])
 
 
-@router.get("/search", response_model=SearchResponse, summary="Find entities by name, as people type them")
+@router.get("/search", response_model=SearchResponse, summary="Find entities by name, as people type them", openapi_extra={"x-stored-query": "search_index"})
 def search(
     request: Request, state: State,
     q: str = Query(min_length=1, max_length=200, description="What to look for: any case, part of a word, "
