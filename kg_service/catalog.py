@@ -101,7 +101,10 @@ class StoredQuery:
         bindings: dict[str, Identifier] = {}
         for param in self.params:
             value = raw.get(param.name)
-            if value is None or value == "":
+            if value == "":
+                raise InvalidParameter(f"parameter {param.name!r} is empty.",
+                                       hint="Give it a value, or leave it out if it is optional.")
+            if value is None:
                 if param.required:
                     raise InvalidParameter(f"missing required parameter {param.name!r} for query {self.name}.",
                                            hint=param.description or None)

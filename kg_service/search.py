@@ -77,6 +77,8 @@ class SearchIndex:
         self.entries = list(entries)
         self.entities: dict[str, EntityInfo] = {
             e.entity: EntityInfo(e.entity, e.label, e.type, e.category) for e in self.entries}
+        # Every category and kind slug, the values the `type` filter accepts.
+        self.kinds: list[str] = sorted({e.category for e in self.entries} | {e.type for e in self.entries})
 
     @classmethod
     def build(cls, rows: Iterable[Row]) -> SearchIndex:

@@ -7,6 +7,7 @@ N-Triples; `format=` overrides Accept. Nothing here fetches a remote context or 
 from __future__ import annotations
 
 import html
+import typing
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from rdflib import Graph, Literal, URIRef
@@ -35,6 +36,8 @@ JSONLD_CONTEXT = {"ks": str(KS), "rdfs": str(RDFS), "oa": str(OA), "obo": str(OB
                   "xsd": "http://www.w3.org/2001/XMLSchema#", "dcterms": "http://purl.org/dc/terms/",
                   "label": {"@id": str(RDFS.label)}}
 FORMAT_QUERY = Query(None, description="ttl, jsonld, xml, nt or html; overrides Accept.", alias="format")
+Format = typing.Literal["ttl", "jsonld", "xml", "nt", "html"]
+RdfFormat = typing.Literal["ttl", "jsonld", "xml", "nt"]
 
 
 def negotiate(request: Request, fmt: str | None, html_ok: bool = True, default: str = "text/turtle") -> str:
@@ -128,7 +131,7 @@ def entity_representation(request: Request, state: ServiceState, entity_id: str,
 @router.get("/entity/{entity_id}", summary="Dereference an entity IRI (HTML, Turtle, JSON-LD, RDF/XML, N-Triples)",
             responses={200: {"content": {m: {} for m in [*RDF_FORMATS, "text/html"]}}}, openapi_extra={"x-stored-query": "describe_entity"})
 def entity(request: Request, state: State, entity_id: str = Path(examples=["osteoarthritis"]),
-           fmt: str | None = FORMAT_QUERY) -> Response:
+           fmt: Format | None = FORMAT_QUERY) -> Response:
     """`https://w3id.org/knee-soreness/{id}` resolves here; recommendations and evidence nodes too."""
     if str(KS[entity_id]) in state.search.entities:
         return entity_representation(request, state, entity_id, fmt)
@@ -152,7 +155,7 @@ def api_entity(request: Request, state: State, entity_id: str = Path(examples=["
 
 @router.get("/ontology", summary="The whole ontology (schema + knowledge merged), e.g. for Protégé's Open from URL",
             responses={200: {"content": {m: {} for m in RDF_FORMATS}}})
-def ontology(request: Request, state: State, fmt: str | None = FORMAT_QUERY) -> Response:
+def ontology(request: Request, state: State, fmt: RdfFormat | None = FORMAT_QUERY) -> Response:
     from kg_service.export import export_ontology
 
     media = negotiate(request, fmt, html_ok=False, default="text/turtle")
