@@ -54,9 +54,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from kg_service.export import export_ontology
+    if args.format == "nq":
+        # Both public graphs (asserted + inferred) as N-Quads: what a remote store needs to serve the API.
+        from kg_service.graph import load_graph
 
-    data = export_ontology(_settings(args).ontology_dir, args.format)
+        data = load_graph(_settings(args).ontology_dir).nquads()
+    else:
+        from kg_service.export import export_ontology
+
+        data = export_ontology(_settings(args).ontology_dir, args.format)
     if args.output:
         Path(args.output).write_bytes(data)
     else:
@@ -88,9 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--no-reasoner", action="store_true", help="skip HermiT and the OWL API (no Java)")
     validate.set_defaults(func=cmd_validate)
 
-    export = sub.add_parser("export", help="write the merged ontology (schema + knowledge) in one file")
+    export = sub.add_parser("export", help="write the merged ontology (schema + knowledge) in one file; "
+                                           "nq: the asserted and inferred graphs as N-Quads for a remote store")
     export.add_argument("--ontology", dest="ontology_dir", type=Path)
-    export.add_argument("--format", default="ttl", choices=sorted(EXPORT_FORMATS))
+    export.add_argument("--format", default="ttl", choices=[*sorted(EXPORT_FORMATS), "nq"])
     export.add_argument("--output", "-o", help="file to write (default: stdout)")
     export.set_defaults(func=cmd_export)
     return parser
