@@ -10,13 +10,23 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from kg_service import __version__
-from kg_service.api import admin, causes, entities, interventions, operations, paths, queries, search, symptoms
+from kg_service.api import (
+    admin,
+    causes,
+    entities,
+    interventions,
+    operations,
+    paths,
+    queries,
+    search,
+    symptoms,
+)
 from kg_service.api.openapi import install_openapi
 from kg_service.api.operations import install_metrics
 from kg_service.errors import install_problem_handlers
+from kg_service.reload import reload_on_signal
 from kg_service.settings import Settings
 from kg_service.sparql import router as sparql_router
-from kg_service.reload import reload_on_signal
 from kg_service.state import StateHolder, build_state
 
 DESCRIPTION = """\
@@ -57,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        expose_headers=["ETag", "Link", "Retry-After"])
     for module in (search, causes, interventions, symptoms, paths, queries, entities, operations, admin):
         app.include_router(module.router)
+    app.include_router(symptoms.mechanisms_router)
     app.include_router(sparql_router.router)
     install_openapi(app, holder)
     return app

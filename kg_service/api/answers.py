@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from kg_service.api.common import distinct, entity_ref, evidence_list, group_rows, local_id
-from kg_service.api.models import (CauseItem, DrugDetails, EntityDetail, EntityItem, Mapping, MechanismItem,
-                                   RecommendedItem)
+from kg_service.api.common import (
+    distinct,
+    entity_ref,
+    evidence_list,
+    group_rows,
+    local_id,
+)
+from kg_service.api.models import (
+    CauseItem,
+    DrugDetails,
+    EntityDetail,
+    EntityItem,
+    Mapping,
+    MechanismItem,
+    RecommendedItem,
+)
 from kg_service.state import ServiceState
 
 MATCH_FIELDS = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import Path, Request, Response
 
 from kg_service.api import answers
-from kg_service.api.common import Limit, Offset, State, cached_response, page, require_entity
-from kg_service.api.models import EntityDetail, EntityItem, MechanismItem, Page, RecommendedItem
+from kg_service.api.categories import category_router
+from kg_service.api.common import (
+    Limit,
+    Offset,
+    State,
+    cached_response,
+    page,
+    require_entity,
+)
+from kg_service.api.models import MechanismItem, Page, RecommendedItem
 
-router = APIRouter(prefix="/api/causes", tags=["causes"])
+router = category_router("cause", "causes", "osteoarthritis")
 CauseId = Path(description="Id of a cause (see /api/causes or /api/search?type=cause).", examples=["osteoarthritis"])
-
-
-@router.get("", response_model=Page[EntityItem], summary="All causes of night-time knee soreness the text names", openapi_extra={"x-stored-query": "entities_of_category"})
-def list_causes(request: Request, state: State, limit: Limit = 50, offset: Offset = 0) -> Response:
-    """Stored query `entities_of_category` with category=cause (competency question P05 lists them all)."""
-    return cached_response(request, state, lambda: page(
-        [i.model_dump() for i in answers.entities_of_category(state, "cause")], limit, offset))
-
-
-@router.get("/{cause_id}", response_model=EntityDetail, summary="One cause: definition, synonyms, mappings, evidence", openapi_extra={"x-stored-query": "entity"})
-def get_cause(request: Request, state: State, cause_id: str = CauseId) -> Response:
-    require_entity(state, cause_id, ["cause"])
-    return cached_response(request, state, lambda: answers.entity_detail(state, cause_id))
 
 
 @router.get("/{cause_id}/interventions", response_model=Page[RecommendedItem],

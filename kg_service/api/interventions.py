@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
 from kg_service.api import answers
-from kg_service.api.common import Limit, Offset, State, cached_response, page, require_entity
-from kg_service.api.models import EntityDetail, EntityItem, Page, RecommendedItem
+from kg_service.api.categories import category_router
+from kg_service.api.common import (
+    Limit,
+    Offset,
+    State,
+    cached_response,
+    page,
+    require_entity,
+)
+from kg_service.api.models import EntityItem, Page, RecommendedItem
 from kg_service.errors import InvalidParameter
 
-router = APIRouter(prefix="/api/interventions", tags=["interventions"])
+router = category_router("intervention", "interventions", "ibuprofen-sustained-release-capsules", with_list=False)
 InterventionId = Path(description="Id of an intervention.", examples=["ibuprofen-sustained-release-capsules"])
 
 
@@ -34,12 +42,6 @@ def list_interventions(
     return cached_response(request, state, lambda: page(
         [i.model_dump() for i in answers.interventions(state, type, requires_medical_supervision)],
         limit, offset))
-
-
-@router.get("/{intervention_id}", response_model=EntityDetail, summary="One intervention (drugs: class, form, route)", openapi_extra={"x-stored-query": "entity"})
-def get_intervention(request: Request, state: State, intervention_id: str = InterventionId) -> Response:
-    require_entity(state, intervention_id, ["intervention"])
-    return cached_response(request, state, lambda: answers.entity_detail(state, intervention_id))
 
 
 @router.get("/{intervention_id}/causes", response_model=Page[RecommendedItem],

@@ -9,7 +9,6 @@ from fastapi.openapi.utils import get_openapi
 
 from kg_service.state import StateHolder
 
-
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
     "description": "RFC 9457 problem details; `type` is stable per kind of failure.",

@@ -6,7 +6,13 @@ from collections import defaultdict
 
 from fastapi import APIRouter, Query, Request, Response
 
-from kg_service.api.common import State, cached_response, entity_ref, local_id, require_entity
+from kg_service.api.common import (
+    State,
+    cached_response,
+    entity_ref,
+    local_id,
+    require_entity,
+)
 from kg_service.api.models import PathsResponse, PathStep
 from kg_service.state import ServiceState
 
