@@ -12,7 +12,6 @@ import re
 
 import httpx
 import pytest
-
 from conftest import ROOT, SHARED
 
 QUESTIONS = [

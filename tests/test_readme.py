@@ -9,7 +9,6 @@ import shlex
 import subprocess
 
 import httpx
-
 from conftest import ROOT, RunningServer
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -8,10 +8,9 @@ from __future__ import annotations
 import httpx
 import pytest
 import schemathesis
+from conftest import ROOT, RunningServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import ROOT, RunningServer
 
 SCHEMA_EXAMPLES = 150  # per operation; the whole run stays under a minute on two cores
 
