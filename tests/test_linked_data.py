@@ -63,3 +63,12 @@ def test_whole_ontology_is_served_in_each_format(client: httpx.Client, fmt: str,
 
 def test_source_text_is_served_for_evidence_offsets(client: httpx.Client, source_text: str) -> None:
     assert client.get("/api/source").text == source_text
+
+
+def test_api_entity_routes_answer_jsonld_when_asked(client: httpx.Client) -> None:
+    response = client.get("/api/causes/osteoarthritis", headers={"Accept": "application/ld+json"})
+    assert response.headers["content-type"].startswith("application/ld+json")
+    graph = Graph().parse(data=response.text, format="json-ld")
+    assert str(graph.value(URIRef(KS + "osteoarthritis"), RDFS.label)) == "osteoarthritis"
+    plain = client.get("/api/causes/osteoarthritis")
+    assert plain.headers["content-type"] == "application/json" and plain.json()["id"] == "osteoarthritis"

@@ -13,6 +13,7 @@ from kg_service.api.common import (
     page,
     require_entity,
 )
+from kg_service.api.entities import entity_representation, wants_jsonld
 from kg_service.api.models import EntityDetail, EntityItem, Page
 
 
@@ -29,11 +30,15 @@ def category_router(category: str, plural: str, example_id: str, with_list: bool
 
     @router.get("/{entity_id}", response_model=EntityDetail, operation_id=f"get_{category}",
                 summary=f"One {category}: definition, synonyms, mappings, evidence",
+                description="JSON by default; `Accept: application/ld+json` gives JSON-LD with an inline context.",
+                responses={200: {"content": {"application/ld+json": {}}}},
                 openapi_extra={"x-stored-query": "entity"})
     def get_member(request: Request, state: State,
                    entity_id: str = Path(description=f"Id of a {category} (see /api/search?type={category}).",
                                          examples=[example_id])) -> Response:
         require_entity(state, entity_id, [category])
+        if wants_jsonld(request):
+            return entity_representation(request, state, entity_id, "jsonld")
         return cached_response(request, state, lambda: answers.entity_detail(state, entity_id))
 
     return router

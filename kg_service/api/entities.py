@@ -74,6 +74,11 @@ def negotiate(request: Request, fmt: str | None, html_ok: bool = True, default: 
                              hint=f"Ask for one of: {', '.join(offered)}.")
 
 
+def wants_jsonld(request: Request) -> bool:
+    """An API client asking for linked data (JSON-LD) rather than the plain JSON shape."""
+    return "application/ld+json" in request.headers.get("accept", "")[:4096]
+
+
 def serialize(graph: Graph, media: str) -> bytes:
     if media == "application/ld+json":
         return graph.serialize(format="json-ld", context=JSONLD_CONTEXT, auto_compact=True).encode()
@@ -148,7 +153,7 @@ def entity(request: Request, state: State, entity_id: str = Path(examples=["oste
             responses={200: {"content": {"application/ld+json": {}}}}, openapi_extra={"x-stored-query": "entity"})
 def api_entity(request: Request, state: State, entity_id: str = Path(examples=["massage"])) -> Response:
     require_entity(state, entity_id)
-    if "application/ld+json" in request.headers.get("accept", ""):
+    if wants_jsonld(request):
         return entity_representation(request, state, entity_id, "jsonld")
     return cached_response(request, state, lambda: answers.entity_detail(state, entity_id))
 
