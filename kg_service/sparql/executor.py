@@ -1,0 +1,219 @@
+"""Where user SPARQL runs: a supervised pool of killable worker processes, or the remote store.
+
+The HTTP process never evaluates a user query itself. Each worker holds its own copy of the public graphs;
+a query past its deadline is answered 503 and its worker is SIGKILLed and respawned; a worker that crashes
+(segfault, abort, out of memory) fails only its own request. Concurrency is bounded by the pool plus a
+short queue; beyond that requests get 503 at once with Retry-After.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from kg_service.errors import (
+    BackendUnavailable,
+    Overloaded,
+    PayloadTooLarge,
+    QueryFailed,
+    QuerySyntaxError,
+    QueryTimeout,
+    QueryTooComplex,
+    RefusedFeature,
+)
+from kg_service.graph import LoadedGraph
+from kg_service.settings import Settings
+from kg_service.sparql.results import Serialized
+from kg_service.sparql.worker import Failure, Job, worker_main
+
+log = logging.getLogger("kg_service.sparql")
+POLL_S = 0.05
+START_TIMEOUT_S = 120
+
+
+class Cancelled(Exception):
+    """The client went away; its query was stopped."""
+
+
+def failure_to_problem(failure: Failure) -> Exception:
+    if failure.kind == "syntax":
+        return QuerySyntaxError(failure.message, hint="Check the query near the position given.", **failure.extra)
+    if failure.kind == "refused":
+        return RefusedFeature(failure.message)
+    if failure.kind == "too-complex":
+        return QueryTooComplex(failure.message, hint="Flatten nested groups or long operator chains.")
+    if failure.kind == "too-large":
+        return PayloadTooLarge(failure.message, hint="Add LIMIT, or select fewer triples.")
+    return QueryFailed(failure.message)
+
+
+class _Worker:
+    def __init__(self, context: Any, nquads: bytes, backend: str, memory_mb: int) -> None:
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=worker_main, args=(child, nquads, backend, memory_mb), daemon=True)
+        self.process.start()
+        child.close()
+
+    def wait_ready(self) -> None:
+        if not self.connection.poll(START_TIMEOUT_S) or self.connection.recv() != "ready":
+            raise RuntimeError("a SPARQL worker did not start")
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+        self.connection.close()
+
+
+@dataclass
+class PoolStats:
+    killed_at_deadline: int = 0
+    crashed: int = 0
+    cancelled: int = 0
+    refused_overload: int = 0
+
+
+class WorkerPool:
+    """N pre-started workers; `run` borrows one, enforces the deadline, and replaces it if it must die."""
+
+    def __init__(self, settings: Settings, loaded: LoadedGraph) -> None:
+        self.settings = settings
+        self.nquads = loaded.nquads()
+        self.context = multiprocessing.get_context("forkserver")
+        self.context.set_forkserver_preload(["kg_service.sparql.worker"])
+        self.idle: queue.Queue[_Worker] = queue.Queue()
+        self.admission = threading.BoundedSemaphore(settings.worker_count + settings.queue_size)
+        self.stats = PoolStats()
+        self.closed = False
+        workers = [self._spawn() for _ in range(settings.worker_count)]
+        for worker in workers:
+            worker.wait_ready()
+            self.idle.put(worker)
+
+    def _spawn(self) -> _Worker:
+        return _Worker(self.context, self.nquads, self.settings.backend, self.settings.worker_memory_mb)
+
+    def _replace(self, worker: _Worker) -> None:
+        """Kill a worker and start its successor in the background, so the request answers at once."""
+        worker.kill()
+
+        def respawn() -> None:
+            if self.closed:
+                return
+            fresh = self._spawn()
+            try:
+                fresh.wait_ready()
+            except RuntimeError:
+                log.exception("respawn failed")
+                return
+            self.idle.put(fresh)
+
+        threading.Thread(target=respawn, daemon=True).start()
+
+    def run(self, job: Job, timeout_s: float, cancel: threading.Event | None = None) -> Serialized:
+        if not self.admission.acquire(blocking=False):
+            self.stats.refused_overload += 1
+            raise Overloaded("All SPARQL workers are busy and the queue is full.", hint="Retry in a few seconds.",
+                             headers={"Retry-After": "2"})
+        try:
+            deadline = time.monotonic() + timeout_s
+            try:
+                worker = self.idle.get(timeout=timeout_s)
+            except queue.Empty:
+                raise Overloaded("No SPARQL worker became free within the time limit.",
+                                 headers={"Retry-After": "2"}) from None
+            try:
+                worker.connection.send(job)
+                while not worker.connection.poll(POLL_S):
+                    if cancel is not None and cancel.is_set():
+                        self.stats.cancelled += 1
+                        self._replace(worker)
+                        raise Cancelled()
+                    if time.monotonic() > deadline:
+                        self.stats.killed_at_deadline += 1
+                        self._replace(worker)
+                        raise QueryTimeout(f"The query ran past the {timeout_s:g} s time limit and was stopped.",
+                                           hint="Add LIMIT, narrow the patterns, or avoid cartesian products.",
+                                           headers={"Retry-After": "1"}, limit="time", limit_seconds=timeout_s)
+                result = worker.connection.recv()
+            except (EOFError, OSError, BrokenPipeError):
+                self.stats.crashed += 1
+                self._replace(worker)
+                raise QueryFailed("The worker evaluating the query stopped (it exceeded the memory limit or "
+                                  "crashed); nothing else was affected.",
+                                  hint="Reduce what the query builds (long strings, huge joins).",
+                                  limit="memory", limit_megabytes=self.settings.worker_memory_mb) from None
+            self.idle.put(worker)
+            if isinstance(result, Failure):
+                raise failure_to_problem(result)
+            return result
+        finally:
+            self.admission.release()
+
+    def close(self) -> None:
+        self.closed = True
+        while True:
+            try:
+                worker = self.idle.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                worker.connection.send(None)
+            except OSError:
+                pass
+            worker.kill()
+
+
+class RemoteRunner:
+    """User SPARQL forwarded, after the same pre-checks, to the remote SPARQL endpoint of --backend remote."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.endpoint = settings.endpoint
+        self.settings = settings
+        self.client = httpx.Client(timeout=settings.query_timeout_s)
+
+    def run(self, job: Job, timeout_s: float, cancel: threading.Event | None = None) -> Serialized:
+        from kg_service.sparql.worker import Refused, check_algebra
+
+        try:
+            check_algebra(job.query)
+        except Refused as exc:
+            raise RefusedFeature(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - rdflib's parse errors share no base class
+            raise QuerySyntaxError(str(exc)) from None
+        form: dict[str, Any] = {"query": job.query}
+        if job.default_graphs:
+            form["default-graph-uri"] = list(job.default_graphs)
+        if job.named_graphs:
+            form["named-graph-uri"] = list(job.named_graphs)
+        try:
+            response = self.client.post(self.endpoint, data=form, headers={"Accept": job.media_type},
+                                        timeout=timeout_s)
+        except httpx.TimeoutException:
+            raise QueryTimeout(f"The remote endpoint did not answer within {timeout_s:g} s.",
+                               headers={"Retry-After": "1"}, limit="time") from None
+        except httpx.HTTPError as exc:
+            raise BackendUnavailable(f"The remote SPARQL endpoint failed: {type(exc).__name__}.") from None
+        if response.status_code == 400:
+            raise QuerySyntaxError(response.text[:500])
+        if response.status_code != 200:
+            raise BackendUnavailable(f"The remote SPARQL endpoint answered {response.status_code}.")
+        if len(response.content) > job.limits.bytes:
+            raise PayloadTooLarge(f"The remote result is over {job.limits.bytes} bytes.", hint="Add LIMIT.")
+        return Serialized(response.content, job.media_type, rows=-1)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def create_runner(settings: Settings, loaded: LoadedGraph) -> WorkerPool | RemoteRunner:
+    if settings.backend == "remote":
+        return RemoteRunner(settings)
+    return WorkerPool(settings, loaded)

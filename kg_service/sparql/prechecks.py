@@ -1,0 +1,111 @@
+"""Checks every query passes before any engine sees it: size, escapes, nesting, updates, SERVICE.
+
+A linear lexical scan that skips string literals, IRIs and comments, so a keyword inside a string is not a
+keyword and a prefixed name (`ex:service`) or variable (`?load`) is not one either. It decides what can be
+decided without parsing; the parsed-algebra checks (SERVICE, FROM/FROM NAMED) run in the worker, under the
+deadline, because parsing itself can be slow (research/sparql-security.md §7b).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from kg_service.errors import (
+    PayloadTooLarge,
+    QuerySyntaxError,
+    QueryTooComplex,
+    RefusedFeature,
+)
+
+QueryForm = Literal["select", "ask", "construct", "describe"]
+
+UPDATE_KEYWORDS = {"insert", "delete", "load", "clear", "drop", "create", "add", "move", "copy", "with", "using"}
+QUERY_KEYWORDS = {"select", "ask", "construct", "describe"}
+OPENERS, CLOSERS = "({[", ")}]"
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+class UpdateInQuery(QuerySyntaxError):
+    """Update text sent as a query: not a legal query string (W3C SPARQL 1.1 Protocol §2.1.7) -> 400."""
+
+
+@dataclass(frozen=True)
+class Scan:
+    form: QueryForm
+    depth: int
+    keywords: tuple[str, ...]
+
+
+def scan(text: str) -> tuple[list[str], int]:
+    """Bare keywords (lower-cased) outside strings, IRIs and comments, and the deepest bracket nesting."""
+    words: list[str] = []
+    depth = deepest = 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+        elif c in "\"'":
+            quote = text[i:i + 3] if text[i:i + 3] in ('"""', "'''") else c
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j):
+                j += 2 if text[j] == "\\" else 1
+            i = j + len(quote)
+        elif c == "<" and re.match(r'<[^<>"{}|^`\\\x00-\x20]*>', text[i:i + 4096]):
+            i = text.index(">", i) + 1
+        elif c in OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+            i += 1
+        elif c in CLOSERS:
+            depth -= 1
+            i += 1
+        elif c in "?$":  # a variable, never a keyword
+            match = _WORD.match(text, i + 1)
+            i = match.end() if match else i + 1
+        elif c.isalpha() or c == "_":
+            match = _WORD.match(text, i)
+            end = match.end()
+            if end < n and text[end] == ":":  # a prefixed name such as ex:service
+                i = end + 1
+                continue
+            if i > 0 and text[i - 1] in ":@^":  # local part of a prefixed name, a language tag
+                i = end
+                continue
+            words.append(match.group().lower())
+            i = end
+        else:
+            i += 1
+    return words, deepest
+
+
+def precheck(text: str, max_chars: int, max_depth: int) -> Scan:
+    """Refuse, with a message that says why and how to fix it, what must not reach an engine."""
+    if len(text) > max_chars:
+        raise PayloadTooLarge(f"The query has {len(text)} characters; this endpoint accepts at most {max_chars}.",
+                              hint="Split the query, or use the stored queries at /api/queries.")
+    if "\\u" in text or "\\U" in text:
+        raise RefusedFeature("\\u and \\U escapes are not accepted in queries.",
+                             hint="Write the character itself (UTF-8); the escapes are expanded before parsing "
+                                  "and could hide keywords.")
+    words, depth = scan(text)
+    if depth > max_depth:
+        raise QueryTooComplex(f"The query nests brackets {depth} deep; the limit is {max_depth}.",
+                              hint="Flatten nested groups, or split the query.")
+    first = next((w for w in words if w in QUERY_KEYWORDS | UPDATE_KEYWORDS), None)
+    if first in UPDATE_KEYWORDS:
+        raise UpdateInQuery(f"{first.upper()} is a SPARQL Update operation, not a query; this endpoint is read-only.",
+                            hint="Send SELECT, ASK, CONSTRUCT or DESCRIBE.")
+    if first is None:
+        raise QuerySyntaxError("No SELECT, ASK, CONSTRUCT or DESCRIBE found in the query.",
+                               hint="A query starts with optional PREFIX lines and then one of those keywords.")
+    refused = [w for w in words if w in ("service", "load") or (w in UPDATE_KEYWORDS and w not in ("with", "using"))]
+    if "service" in refused:
+        raise RefusedFeature("SERVICE (federated query) is refused: this public endpoint makes no outbound requests.",
+                             hint="Query the other endpoint yourself and join the results client-side.")
+    if refused:
+        raise RefusedFeature(f"{refused[0].upper()} is not allowed in a query on this read-only endpoint.")
+    return Scan(form=first, depth=depth, keywords=tuple(words))  # type: ignore[arg-type]

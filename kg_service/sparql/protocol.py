@@ -1,0 +1,112 @@
+"""The W3C SPARQL 1.1 Protocol's query operation: read exactly one query from a request, strictly.
+
+GET `?query=`, POST `application/x-www-form-urlencoded`, POST `application/sparql-query`. Bytes are decoded
+once, as strict UTF-8 (a `%FF` is an error, not U+FFFD); update requests are refused with 403; anything
+else is a 4xx problem that says what was wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+
+from kg_service.errors import (
+    InvalidEncoding,
+    MalformedRequest,
+    PayloadTooLarge,
+    RefusedFeature,
+    UnsupportedMediaType,
+    UpdateRefused,
+)
+from kg_service.graph import PUBLIC_GRAPHS
+
+FORM = "application/x-www-form-urlencoded"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+PUBLIC = [str(g) for g in PUBLIC_GRAPHS]
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """One protocol request: the query (None asks for the service description) and its options."""
+
+    query: str | None
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    format: str | None = None
+    timeout: float | None = None
+
+
+def _decode(data: bytes, what: str) -> str:
+    try:
+        text = data.decode("utf-8", errors="strict")
+        text.encode("utf-8")  # refuses lone surrogates
+    except UnicodeError:
+        raise InvalidEncoding(f"The {what} is not valid UTF-8.", hint="Percent-encode UTF-8 bytes only.") from None
+    return text
+
+
+def _pairs(raw: bytes, what: str) -> list[tuple[str, str]]:
+    text = _decode(raw, what)
+    try:
+        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeError:
+        raise InvalidEncoding(f"The {what} percent-encodes bytes that are not UTF-8.",
+                              hint="Percent-encode the UTF-8 bytes of each character.") from None
+
+
+def _public_graphs(values: list[str], parameter: str) -> tuple[str, ...]:
+    for value in values:
+        if value not in PUBLIC:
+            raise RefusedFeature(f"{parameter}={value} is not a graph of this service; nothing is ever loaded "
+                                 f"from a URL.", hint=f"Use {' or '.join(PUBLIC)}, or leave it out.")
+    return tuple(values)
+
+
+async def read_query_request(request: Request, max_body_bytes: int) -> QueryRequest:
+    params = _pairs(request.scope.get("query_string", b""), "query string")
+    body_params: list[tuple[str, str]] = []
+    body_query: str | None = None
+    if request.method == "POST":
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > max_body_bytes:
+            raise PayloadTooLarge(f"The request body is {declared} bytes; the limit is {max_body_bytes}.")
+        if media_type == SPARQL_UPDATE:
+            raise UpdateRefused("This endpoint is read-only: SPARQL Update is not accepted.")
+        if media_type not in (FORM, SPARQL_QUERY):
+            raise UnsupportedMediaType(f"Content-Type {media_type or '(none)'} is not a SPARQL query request.",
+                                       hint=f"POST {FORM} with query=..., or {SPARQL_QUERY} with the query as body.")
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > max_body_bytes:
+                raise PayloadTooLarge(f"The request body is over the limit of {max_body_bytes} bytes.")
+        if media_type == FORM:
+            body_params = _pairs(body, "form body")
+        else:
+            body_query = _decode(body, "query body")
+    every = params + body_params
+    if any(name == "update" for name, _ in every):
+        raise UpdateRefused("This endpoint is read-only: the update operation is not accepted.")
+    queries = [value for name, value in every if name == "query"] + ([body_query] if body_query is not None else [])
+    if len(queries) > 1:
+        raise MalformedRequest("The request carries more than one query.", hint="Send exactly one query.")
+    timeout = None
+    timeouts = [value for name, value in every if name == "timeout"]
+    if timeouts:
+        try:
+            timeout = float(timeouts[0])
+        except ValueError:
+            raise MalformedRequest(f"timeout={timeouts[0]!r} is not a number of seconds.") from None
+        if timeout <= 0:
+            raise MalformedRequest("timeout must be a positive number of seconds.")
+    formats = [value for name, value in every if name == "format"]
+    return QueryRequest(
+        query=queries[0] if queries else None,
+        default_graphs=_public_graphs([v for n, v in every if n == "default-graph-uri"], "default-graph-uri"),
+        named_graphs=_public_graphs([v for n, v in every if n == "named-graph-uri"], "named-graph-uri"),
+        format=formats[0] if formats else None,
+        timeout=timeout)

@@ -1,0 +1,187 @@
+"""SPARQL result formats, written row by row so the row and byte limits cut between rows, never inside one.
+
+SELECT/ASK: application/sparql-results+json, application/sparql-results+xml, text/csv, text/tab-separated-values
+(W3C SPARQL 1.1 Query Results JSON, XML, CSV and TSV). CONSTRUCT/DESCRIBE: Turtle, JSON-LD, N-Triples,
+RDF/XML through rdflib's serializers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+from rdflib import BNode, Graph, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Identifier
+
+JSON_RESULTS = "application/sparql-results+json"
+XML_RESULTS = "application/sparql-results+xml"
+CSV = "text/csv"
+TSV = "text/tab-separated-values"
+TURTLE = "text/turtle"
+JSONLD = "application/ld+json"
+NTRIPLES = "application/n-triples"
+RDFXML = "application/rdf+xml"
+
+SOLUTION_FORMATS = (JSON_RESULTS, XML_RESULTS, CSV, TSV)
+GRAPH_FORMATS = (TURTLE, JSONLD, NTRIPLES, RDFXML)
+RDFLIB_GRAPH_FORMATS = {TURTLE: "turtle", JSONLD: "json-ld", NTRIPLES: "nt", RDFXML: "xml"}
+JSONLD_CONTEXT = {"rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+                  "rdfs": "http://www.w3.org/2000/01/rdf-schema#", "owl": "http://www.w3.org/2002/07/owl#",
+                  "xsd": "http://www.w3.org/2001/XMLSchema#", "ks": "https://w3id.org/knee-soreness/",
+                  "oa": "http://www.w3.org/ns/oa#", "obo": "http://purl.obolibrary.org/obo/",
+                  "skos": "http://www.w3.org/2004/02/skos/core#"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    rows: int
+    bytes: int
+
+
+@dataclass
+class Serialized:
+    body: bytes
+    media_type: str
+    rows: int
+    truncated: str | None = None  # e.g. "rows=10000" or "bytes=8388608"
+
+
+def _json_term(term: Identifier) -> dict[str, str]:
+    if isinstance(term, URIRef):
+        return {"type": "uri", "value": str(term)}
+    if isinstance(term, BNode):
+        return {"type": "bnode", "value": str(term)}
+    value = {"type": "literal", "value": str(term)}
+    if term.language:
+        value["xml:lang"] = term.language
+    elif term.datatype and term.datatype != XSD.string:
+        value["datatype"] = str(term.datatype)
+    return value
+
+
+def _xml_term(term: Identifier) -> str:
+    if isinstance(term, URIRef):
+        return f"<uri>{escape(str(term))}</uri>"
+    if isinstance(term, BNode):
+        return f"<bnode>{escape(str(term))}</bnode>"
+    if term.language:
+        return f"<literal xml:lang={quoteattr(term.language)}>{escape(str(term))}</literal>"
+    if term.datatype and term.datatype != XSD.string:
+        return f"<literal datatype={quoteattr(str(term.datatype))}>{escape(str(term))}</literal>"
+    return f"<literal>{escape(str(term))}</literal>"
+
+
+def _csv_value(term: Identifier | None) -> str:
+    if term is None:
+        return ""
+    return f"_:{term}" if isinstance(term, BNode) else str(term)
+
+
+def _tsv_term(term: Identifier | None) -> str:
+    """TSV cells are terms in SPARQL/Turtle syntax; tabs and newlines inside literals are escaped."""
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    text = str(term).replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t").replace("\n", "\\n") \
+        .replace("\r", "\\r")
+    if term.language:
+        return f'"{text}"@{term.language}'
+    if term.datatype and term.datatype != XSD.string:
+        return f'"{text}"^^<{term.datatype}>'
+    return f'"{text}"'
+
+
+def _csv_line(values: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(values)
+    return buffer.getvalue()
+
+
+def serialize_solutions(variables: Sequence[str], rows: Iterable[Sequence[Identifier | None]],
+                        media_type: str, limits: Limits) -> Serialized:
+    """A SELECT result in one of the four W3C formats, stopping cleanly at the row or byte limit."""
+    if media_type == JSON_RESULTS:
+        head = '{"head":{"vars":' + json.dumps(list(variables)) + '},"results":{"bindings":['
+        tail, separator = "]}}", ","
+        row_text = lambda row: json.dumps({v: _json_term(t) for v, t in zip(variables, row) if t is not None},
+                                          ensure_ascii=False)
+    elif media_type == XML_RESULTS:
+        head = ('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>'
+                + "".join(f"<variable name={quoteattr(v)}/>" for v in variables) + "</head><results>")
+        tail, separator = "</results></sparql>\n", ""
+        row_text = lambda row: "<result>" + "".join(
+            f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
+            for v, t in zip(variables, row) if t is not None) + "</result>"
+    elif media_type == CSV:
+        head, tail, separator = _csv_line(variables), "", ""
+        row_text = lambda row: _csv_line([_csv_value(t) for t in row])
+    elif media_type == TSV:
+        head, tail, separator = "\t".join(f"?{v}" for v in variables) + "\n", "", ""
+        row_text = lambda row: "\t".join(_tsv_term(t) for t in row) + "\n"
+    else:
+        raise ValueError(f"not a solutions format: {media_type}")
+    parts = [head]
+    size = len(head.encode()) + len(tail)
+    count = 0
+    truncated = None
+    for row in rows:
+        if count >= limits.rows:
+            truncated = f"rows={limits.rows}"
+            break
+        text = (separator if count else "") + row_text(row)
+        encoded = len(text.encode())
+        if size + encoded > limits.bytes:
+            truncated = f"bytes={limits.bytes}"
+            break
+        parts.append(text)
+        size += encoded
+        count += 1
+    parts.append(tail)
+    return Serialized("".join(parts).encode(), media_type, count, truncated)
+
+
+def serialize_boolean(value: bool, media_type: str) -> Serialized:
+    if media_type == JSON_RESULTS:
+        body = json.dumps({"head": {}, "boolean": value})
+    elif media_type == XML_RESULTS:
+        body = ('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/>'
+                f"<boolean>{str(value).lower()}</boolean></sparql>\n")
+    elif media_type == CSV:
+        body = f"_askResult\r\n{str(value).lower()}\r\n"
+    else:
+        body = f"?_askResult\n{str(value).lower()}\n"
+    return Serialized(body.encode(), media_type, 1)
+
+
+def serialize_triples(triples: Iterable[tuple[Identifier, Identifier, Identifier]], media_type: str,
+                      limits: Limits) -> Serialized:
+    """A CONSTRUCT/DESCRIBE result as an RDF document; at most `limits.rows` triples."""
+    graph = Graph()
+    for prefix, namespace in JSONLD_CONTEXT.items():
+        graph.bind(prefix, namespace)
+    truncated = None
+    for triple in triples:
+        if len(graph) >= limits.rows:
+            truncated = f"rows={limits.rows}"
+            break
+        graph.add(triple)
+    if media_type == JSONLD:
+        body = graph.serialize(format="json-ld", context=JSONLD_CONTEXT, auto_compact=True).encode()
+    else:
+        body = graph.serialize(format=RDFLIB_GRAPH_FORMATS[media_type], encoding="utf-8")
+    if len(body) > limits.bytes:
+        raise ResultTooLarge(f"the RDF result is {len(body)} bytes, over the limit of {limits.bytes}")
+    return Serialized(body, media_type, len(graph), truncated)
+
+
+class ResultTooLarge(Exception):
+    """A graph result cannot be cut between triples after serialization without breaking the document."""
+

@@ -1,0 +1,109 @@
+"""/sparql: the SPARQL 1.1 Protocol endpoint (query operation only), in front of the worker pool.
+
+A request is read strictly (protocol.py), pre-checked (prechecks.py), negotiated (negotiation.py), looked up
+in the version-keyed cache, and otherwise run by the state's runner (executor.py) off the event loop, so a
+slow query never stalls other requests. A client that disconnects cancels its query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+
+from anyio import to_thread
+from fastapi import APIRouter, Request, Response
+
+from kg_service.api.common import get_state, not_modified
+from kg_service.errors import UnacceptableFormat
+from kg_service.sparql import results as fmt
+from kg_service.sparql.executor import Cancelled
+from kg_service.sparql.negotiation import choose
+from kg_service.sparql.prechecks import precheck
+from kg_service.sparql.protocol import QueryRequest, read_query_request
+from kg_service.sparql.results import Limits
+from kg_service.sparql.service_description import query_page, service_description
+from kg_service.sparql.worker import Job
+from kg_service.state import ServiceState
+
+router = APIRouter(tags=["SPARQL"])
+MAX_CACHED_BODY = 256 * 1024
+DISCONNECT_POLL_S = 0.2
+
+RESPONSES = {200: {"description": "Query results (SELECT/ASK) or an RDF graph (CONSTRUCT/DESCRIBE), or, with no "
+                                  "query, the SPARQL 1.1 Service Description.",
+                   "content": {m: {} for m in (*fmt.SOLUTION_FORMATS, *fmt.GRAPH_FORMATS, "text/html")}}}
+
+
+def _etag(state: ServiceState, job: Job) -> str:
+    key = "\x00".join([job.query, job.media_type, *job.default_graphs, "|", *job.named_graphs])
+    return f'"{state.version}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"'
+
+
+def _describe_service(request: Request, state: ServiceState, wanted: QueryRequest) -> Response:
+    settings = state.settings
+    media = choose([fmt.TURTLE, fmt.JSONLD, fmt.NTRIPLES, fmt.RDFXML, "text/html"], fmt.TURTLE,
+                   request.headers.get("accept"), wanted.format, settings.max_accept_ranges)
+    if media == "text/html":
+        return Response(query_page(), media_type="text/html; charset=utf-8")
+    graph = service_description(str(request.url.replace(query="")))
+    if media == fmt.JSONLD:
+        body = graph.serialize(format="json-ld", auto_compact=True).encode()
+    else:
+        body = graph.serialize(format=fmt.RDFLIB_GRAPH_FORMATS[media], encoding="utf-8")
+    return Response(body, media_type=media)
+
+
+async def _run(request: Request, runner, job: Job, timeout: float):
+    """Run off the event loop; stop the query if the client goes away first."""
+    cancel = threading.Event()
+    task = asyncio.ensure_future(to_thread.run_sync(runner.run, job, timeout, cancel))
+    while not task.done():
+        done, _ = await asyncio.wait({task}, timeout=DISCONNECT_POLL_S)
+        if not done and await request.is_disconnected():
+            cancel.set()
+    return task.result()
+
+
+@router.api_route("/sparql", methods=["GET", "POST"], responses=RESPONSES,
+                  summary="SPARQL 1.1 query endpoint (read-only)")
+async def sparql(request: Request) -> Response:
+    """W3C SPARQL 1.1 Protocol, query operation: `query` by GET, form POST or `application/sparql-query` POST;
+    `default-graph-uri` / `named-graph-uri` select among the public graphs; results by `Accept` (q-values) or
+    `format`. SERVICE, LOAD, updates and other graphs are refused; every query has a deadline."""
+    state = get_state(request)
+    settings = state.settings
+    wanted = await read_query_request(request, settings.max_body_bytes)
+    if wanted.query is None:
+        return _describe_service(request, state, wanted)
+    scanned = precheck(wanted.query, settings.max_query_chars, settings.max_nesting_depth)
+    if scanned.form in ("select", "ask"):
+        offered, default = list(fmt.SOLUTION_FORMATS), fmt.JSON_RESULTS
+    else:
+        offered, default = list(fmt.GRAPH_FORMATS), fmt.TURTLE
+    try:
+        media = choose(offered, default, request.headers.get("accept"), wanted.format, settings.max_accept_ranges)
+    except UnacceptableFormat as problem:
+        problem.detail = f"{problem.detail} A {scanned.form.upper()} query answers in: {', '.join(offered)}."
+        raise
+    job = Job(query=wanted.query, media_type=media,
+              limits=Limits(rows=settings.max_result_rows, bytes=settings.max_result_bytes),
+              default_graphs=wanted.default_graphs, named_graphs=wanted.named_graphs)
+    etag = _etag(state, job)
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept"}
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    cached = state.cache.get(("sparql", etag))
+    if cached is None:
+        timeout = min(wanted.timeout or settings.query_timeout_s, settings.query_timeout_s)
+        try:
+            cached = await _run(request, state.runner, job, timeout)
+        except Cancelled:
+            return Response(status_code=499)
+        if len(cached.body) <= MAX_CACHED_BODY:
+            state.cache[("sparql", etag)] = cached
+    if cached.truncated:
+        headers["X-Result-Truncated"] = cached.truncated
+        headers["Warning"] = f'199 kg-service "result truncated at {cached.truncated}; add LIMIT/OFFSET to page"'
+    content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
+    return Response(cached.body, media_type=content_type, headers=headers)

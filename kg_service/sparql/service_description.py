@@ -1,0 +1,70 @@
+"""The SPARQL 1.1 Service Description of /sparql, and the page a browser gets there."""
+
+from __future__ import annotations
+
+import html
+
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF
+
+from kg_service.graph import ASSERTED_GRAPH, INFERRED_GRAPH
+from kg_service.sparql import results as fmt
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+FORMAT_IRIS = {fmt.JSON_RESULTS: FORMATS.SPARQL_Results_JSON, fmt.XML_RESULTS: FORMATS.SPARQL_Results_XML,
+               fmt.CSV: FORMATS.SPARQL_Results_CSV, fmt.TSV: FORMATS.SPARQL_Results_TSV,
+               fmt.TURTLE: FORMATS.Turtle, fmt.JSONLD: FORMATS["JSON-LD"], fmt.NTRIPLES: FORMATS["N-Triples"],
+               fmt.RDFXML: FORMATS.RDF_XML}
+
+
+def service_description(endpoint: str) -> Graph:
+    """What the endpoint is: SPARQL 1.1 Query only (no update, no federation), its formats and its dataset."""
+    graph = Graph()
+    graph.bind("sd", SD)
+    graph.bind("formats", FORMATS)
+    service = URIRef(endpoint)
+    graph.add((service, RDF.type, SD.Service))
+    graph.add((service, SD.endpoint, service))
+    graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    graph.add((service, SD.feature, SD.UnionDefaultGraph))
+    for iri in FORMAT_IRIS.values():
+        graph.add((service, SD.resultFormat, iri))
+    dataset, default = BNode(), BNode()
+    graph.add((service, SD.defaultDataset, dataset))
+    graph.add((dataset, RDF.type, SD.Dataset))
+    graph.add((dataset, SD.defaultGraph, default))
+    graph.add((default, RDF.type, SD.Graph))
+    for name in (ASSERTED_GRAPH, INFERRED_GRAPH):
+        named = BNode()
+        graph.add((dataset, SD.namedGraph, named))
+        graph.add((named, RDF.type, SD.NamedGraph))
+        graph.add((named, SD.name, name))
+    graph.add((service, URIRef("http://www.w3.org/2000/01/rdf-schema#comment"),
+               Literal("Read-only SPARQL 1.1 Query endpoint of the knee-soreness knowledge graph. The default graph "
+                       "is the union of the asserted and the inferred graph. SERVICE, LOAD and updates are refused.")))
+    return graph
+
+
+EXAMPLE = """PREFIX ks: <https://w3id.org/knee-soreness/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?cause ?label WHERE {
+  ?cause a ks:Cause ; rdfs:label ?label .
+}
+ORDER BY ?label"""
+
+
+def query_page(example: str = EXAMPLE) -> bytes:
+    """A self-contained form (no scripts, no CDN): the browsing issue turns it into a full editor."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>SPARQL · knee-soreness knowledge graph</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
+textarea{{width:100%;height:14rem;font-family:monospace}}</style></head>
+<body><h1>SPARQL endpoint</h1>
+<p>Read-only SPARQL 1.1. Stored example queries: <a href="/api/queries">/api/queries</a>. API: <a href="/docs">/docs</a>.</p>
+<form method="post" action="/sparql">
+<textarea name="query" aria-label="SPARQL query">{html.escape(example)}</textarea>
+<p><label>Results as <select name="format">
+<option value="json">JSON</option><option value="xml">XML</option><option value="csv">CSV</option>
+<option value="tsv">TSV</option><option value="ttl">Turtle (CONSTRUCT/DESCRIBE)</option></select></label>
+<button type="submit">Run</button></p></form></body></html>""".encode()
