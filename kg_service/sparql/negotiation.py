@@ -12,8 +12,8 @@ ALIASES = {
     "json": fmt.JSON_RESULTS, "srj": fmt.JSON_RESULTS, "xml": fmt.XML_RESULTS, "srx": fmt.XML_RESULTS,
     "csv": fmt.CSV, "tsv": fmt.TSV, "ttl": fmt.TURTLE, "turtle": fmt.TURTLE, "jsonld": fmt.JSONLD,
     "json-ld": fmt.JSONLD, "nt": fmt.NTRIPLES, "ntriples": fmt.NTRIPLES, "rdfxml": fmt.RDFXML, "rdf": fmt.RDFXML,
-    "html": "text/html",
-}
+    "html": "text/html", "n3": fmt.TURTLE, "rdf+xml": fmt.RDFXML, "json+ld": fmt.JSONLD,
+}  # SPARQLWrapper sends format=json|xml|n3|turtle|csv|tsv|json-ld|rdf+xml
 # Generic types clients send that map onto a specific format of ours.
 EQUIVALENTS = {"application/json": fmt.JSON_RESULTS, "application/xml": fmt.XML_RESULTS,
                "text/xml": fmt.XML_RESULTS, "text/plain": fmt.NTRIPLES, "application/x-turtle": fmt.TURTLE}
