@@ -26,7 +26,7 @@ router = APIRouter(tags=["linked data"])
 RDF_FORMATS = {  # media type -> (rdflib serializer, format= alias)
     "text/turtle": ("turtle", "ttl"),
     "application/ld+json": ("json-ld", "jsonld"),
-    "application/rdf+xml": ("pretty-xml", "xml"),
+    "application/rdf+xml": ("xml", "xml"),
     "application/n-triples": ("nt", "nt"),
 }
 ALIASES = {alias: media for media, (_, alias) in RDF_FORMATS.items()} | {"turtle": "text/turtle", "json-ld": "application/ld+json",
