@@ -23,8 +23,10 @@ ASSERTED_GRAPH = URIRef(KS["graph/asserted"])
 INFERRED_GRAPH = URIRef(KS["graph/inferred"])
 PUBLIC_GRAPHS = (ASSERTED_GRAPH, INFERRED_GRAPH)
 
-SCHEMA_FILE = "ks-schema.ttl"
-KNOWLEDGE_FILE = "ks-knowledge.ttl"
+SCHEMA_MODULE = "ks-schema"
+KNOWLEDGE_MODULE = "ks-knowledge"
+# Turtle is the edited source; RDF/XML (.owl) is read too, e.g. a module a curator saved from Protégé.
+MODULE_SUFFIXES = {".ttl": "turtle", ".owl": "xml"}
 SOURCE_TEXT = Path("sources") / "knee-night-soreness.txt"
 
 # Closure triples that say nothing a user asked about (owl:Thing membership, reflexive sameAs, ...).
@@ -62,11 +64,14 @@ class LoadedGraph:
 
 
 def ontology_files(ontology_dir: Path) -> list[Path]:
-    """The Turtle modules, schema first (the knowledge module imports it)."""
-    files = [ontology_dir / SCHEMA_FILE, ontology_dir / KNOWLEDGE_FILE]
-    missing = [str(f) for f in files if not f.is_file()]
-    if missing:
-        raise OntologyLoadError(f"missing ontology module(s): {', '.join(missing)}")
+    """The modules, schema first (the knowledge module imports it)."""
+    files = []
+    for module in (SCHEMA_MODULE, KNOWLEDGE_MODULE):
+        found = [ontology_dir / f"{module}{suffix}" for suffix in MODULE_SUFFIXES
+                 if (ontology_dir / f"{module}{suffix}").is_file()]
+        if not found:
+            raise OntologyLoadError(f"missing ontology module {ontology_dir / module}.ttl")
+        files.append(found[0])
     return files
 
 
@@ -84,7 +89,7 @@ def parse_asserted(ontology_dir: Path) -> Graph:
     graph = Graph()
     for path in ontology_files(ontology_dir):
         try:
-            graph.parse(path, format="turtle")
+            graph.parse(path, format=MODULE_SUFFIXES[path.suffix])
         except Exception as exc:  # rdflib raises several unrelated types for bad Turtle
             raise OntologyLoadError(f"{path.name}: {exc}") from exc
     return graph
