@@ -116,14 +116,20 @@ def test_service_to_a_tarpit_is_answered_at_once(api: httpx.Client, tarpit: str)
 
 
 def test_rdflib_never_loads_graphs_in_the_service_process_or_workers() -> None:
-    import rdflib.plugins.sparql as rdflib_sparql
+    """Checked in a fresh interpreter: the worker's hardening also disables urllib, which pytest still needs."""
+    import subprocess
+    import sys
 
-    import kg_service.backends.rdflib_memory  # noqa: F401 - importing sets the guard
-    from kg_service.sparql.worker import harden_process
-
-    assert rdflib_sparql.SPARQL_LOAD_GRAPHS is False
-    harden_process(None)
-    assert rdflib_sparql.SPARQL_LOAD_GRAPHS is False
+    code = ("import rdflib.plugins.sparql as s, urllib.request as u, socket\n"
+            "import kg_service.backends.rdflib_memory\n"
+            "assert s.SPARQL_LOAD_GRAPHS is False\n"
+            "from kg_service.sparql.worker import harden_process\n"
+            "harden_process(256)\n"
+            "assert s.SPARQL_LOAD_GRAPHS is False and socket.getdefaulttimeout() == 1\n"
+            "print('blocked' if u.urlopen('http://127.0.0.1:9/') is None else 'opened')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("blocked")
 
 
 def server_tree(running: RunningServer) -> list[psutil.Process]:
