@@ -17,8 +17,8 @@ from kg_service.api import answers
 from kg_service.api.common import State, cached_response, local_id, require_entity
 from kg_service.api.models import EntityDetail
 from kg_service.catalog import ID_PATTERN
-from kg_service.errors import UnacceptableFormat
 from kg_service.graph import KS, OA, OBO, OBOINOWL
+from kg_service.sparql.negotiation import choose
 from kg_service.state import ServiceState
 
 router = APIRouter(tags=["linked data"])
@@ -29,8 +29,6 @@ RDF_FORMATS = {  # media type -> (rdflib serializer, format= alias)
     "application/rdf+xml": ("xml", "xml"),
     "application/n-triples": ("nt", "nt"),
 }
-ALIASES = {alias: media for media, (_, alias) in RDF_FORMATS.items()} | {"turtle": "text/turtle", "json-ld": "application/ld+json",
-                                                                      "rdfxml": "application/rdf+xml", "html": "text/html"}
 JSONLD_CONTEXT = {"ks": str(KS), "rdfs": str(RDFS), "oa": str(OA), "obo": str(OBO), "oboInOwl": str(OBOINOWL),
                   "skos": "http://www.w3.org/2004/02/skos/core#", "owl": "http://www.w3.org/2002/07/owl#",
                   "xsd": "http://www.w3.org/2001/XMLSchema#", "dcterms": "http://purl.org/dc/terms/",
@@ -43,35 +41,10 @@ RdfFormat = typing.Literal["ttl", "jsonld", "xml", "nt"]
 def negotiate(request: Request, fmt: str | None, html_ok: bool = True, default: str = "text/turtle") -> str:
     """The media type to answer with, from `format=` or the Accept header's q-values; 406 if none fits."""
     offered = [*RDF_FORMATS, *(["text/html"] if html_ok else [])]
-    if fmt:
-        media = ALIASES.get(fmt, fmt)
-        if media in offered:
-            return media
-        raise UnacceptableFormat(f"format={fmt!r} is not available.", hint=f"Use one of: {', '.join(ALIASES)}.")
-    accept = request.headers.get("accept", "")[:4096]
-    if not accept.strip():
-        return default
-    ranges = []
-    for i, part in enumerate(accept.split(",")[:32]):
-        media, _, params = part.strip().partition(";")
-        q = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        ranges.append((q, -i, media.strip().lower()))
-    for q, _, media in sorted(ranges, reverse=True):
-        if q <= 0:
-            continue
-        if media in offered:
-            return media
-        if media in ("*/*", "text/*", "application/*"):
-            return default if media == "*/*" else next((m for m in offered if m.startswith(media[:-1])), default)
-    raise UnacceptableFormat(f"None of the media types in Accept ({accept[:200]}) is available here.",
-                             hint=f"Ask for one of: {', '.join(offered)}.")
+    if fmt == "xml":  # for an RDF document, xml means RDF/XML (for /sparql SELECT it means SPARQL XML results)
+        fmt = "application/rdf+xml"
+    return choose(offered, default, request.headers.get("accept"), fmt,
+                  request.app.state.settings.max_accept_ranges)
 
 
 def wants_jsonld(request: Request) -> bool:
