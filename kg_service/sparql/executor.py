@@ -21,7 +21,6 @@ import httpx
 from kg_service.errors import (
     BackendUnavailable,
     Overloaded,
-    PayloadTooLarge,
     QueryFailed,
     QuerySyntaxError,
     QueryTimeout,
@@ -36,6 +35,7 @@ from kg_service.sparql.worker import Failure, Job, worker_main
 log = logging.getLogger("kg_service.sparql")
 POLL_S = 0.05
 START_TIMEOUT_S = 120
+RESPAWN_ATTEMPTS = 5
 
 
 class Cancelled(Exception):
@@ -49,9 +49,7 @@ def failure_to_problem(failure: Failure) -> Exception:
         return RefusedFeature(failure.message)
     if failure.kind == "too-complex":
         return QueryTooComplex(failure.message, hint="Flatten nested groups or long operator chains.")
-    if failure.kind == "too-large":
-        return PayloadTooLarge(failure.message, hint="Add LIMIT, or select fewer triples.")
-    return QueryFailed(failure.message)
+    return QueryFailed(failure.message, **failure.extra)
 
 
 class _Worker:
@@ -105,17 +103,28 @@ class WorkerPool:
         worker.kill()
 
         def respawn() -> None:
-            if self.closed:
+            for attempt in range(RESPAWN_ATTEMPTS):
+                if self.closed:
+                    return
+                fresh = self._spawn()
+                try:
+                    fresh.wait_ready()
+                except (RuntimeError, EOFError, OSError):
+                    log.exception("respawning a SPARQL worker failed (attempt %d)", attempt + 1)
+                    fresh.kill()
+                    time.sleep(1)
+                    continue
+                self._release(fresh)
                 return
-            fresh = self._spawn()
-            try:
-                fresh.wait_ready()
-            except RuntimeError:
-                log.exception("respawn failed")
-                return
-            self.idle.put(fresh)
 
         threading.Thread(target=respawn, daemon=True).start()
+
+    def _release(self, worker: _Worker) -> None:
+        """Back to the idle queue, unless the pool was closed meanwhile (a reload): then it is stopped."""
+        if self.closed:
+            worker.kill()
+        else:
+            self.idle.put(worker)
 
     def run(self, job: Job, timeout_s: float, cancel: threading.Event | None = None) -> Serialized:
         if not self.admission.acquire(blocking=False):
@@ -143,14 +152,19 @@ class WorkerPool:
                                            hint="Add LIMIT, narrow the patterns, or avoid cartesian products.",
                                            headers={"Retry-After": "1"}, limit="time", limit_seconds=timeout_s)
                 result = worker.connection.recv()
-            except (EOFError, OSError, BrokenPipeError):
+            except (EOFError, OSError):
                 self.stats.crashed += 1
+                worker.process.join(timeout=1)
+                code = worker.process.exitcode
                 self._replace(worker)
-                raise QueryFailed("The worker evaluating the query stopped (it exceeded the memory limit or "
-                                  "crashed); nothing else was affected.",
-                                  hint="Reduce what the query builds (long strings, huge joins).",
-                                  limit="memory", limit_megabytes=self.settings.worker_memory_mb) from None
-            self.idle.put(worker)
+                log.warning("SPARQL worker died with exit code %s", code)
+                # A Rust allocation failure under RLIMIT_AS aborts (SIGABRT); a stack overflow segfaults.
+                cause = "it ran out of its memory limit" if code == -6 else "it crashed"
+                raise QueryFailed(f"The worker evaluating the query stopped ({cause}); nothing else was affected.",
+                                  hint="Reduce what the query builds (long strings, huge joins, deep nesting).",
+                                  limit="memory" if code == -6 else "crash",
+                                  limit_megabytes=self.settings.worker_memory_mb) from None
+            self._release(worker)
             if isinstance(result, Failure):
                 raise failure_to_problem(result)
             return result
@@ -172,7 +186,12 @@ class WorkerPool:
 
 
 class RemoteRunner:
-    """User SPARQL forwarded, after the same pre-checks, to the remote SPARQL endpoint of --backend remote."""
+    """User SPARQL forwarded, after the same pre-checks, to the remote SPARQL endpoint of --backend remote.
+
+    The remote store may hold more than our public graphs, so every request names its dataset explicitly
+    (the public graphs unless the client chose among them). The answer's bytes pass through unchanged in
+    the negotiated format; the wall-clock deadline and the byte limit are enforced while reading.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.endpoint = settings.endpoint
@@ -180,34 +199,50 @@ class RemoteRunner:
         self.client = httpx.Client(timeout=settings.query_timeout_s)
 
     def run(self, job: Job, timeout_s: float, cancel: threading.Event | None = None) -> Serialized:
-        from kg_service.sparql.worker import Refused, check_algebra
+        from kg_service.graph import PUBLIC_GRAPHS
+        from kg_service.sparql.worker import Refused, SyntaxProblem, check_algebra, query_dataset
 
         try:
-            check_algebra(job.query)
+            checked = check_algebra(job.query)
         except Refused as exc:
             raise RefusedFeature(str(exc)) from None
-        except Exception as exc:  # noqa: BLE001 - rdflib's parse errors share no base class
-            raise QuerySyntaxError(str(exc)) from None
-        form: dict[str, Any] = {"query": job.query}
-        if job.default_graphs:
-            form["default-graph-uri"] = list(job.default_graphs)
-        if job.named_graphs:
-            form["named-graph-uri"] = list(job.named_graphs)
+        except SyntaxProblem as exc:
+            extra = {} if exc.line is None else {"line": exc.line, "column": exc.column}
+            where = "" if exc.line is None else f" at line {exc.line}, column {exc.column}"
+            raise QuerySyntaxError(f"{exc}{where}", **extra) from None
+        except RecursionError:
+            raise QueryTooComplex("The query is nested or chained too deeply to evaluate.") from None
+        public = [str(g) for g in PUBLIC_GRAPHS]
+        default, named = query_dataset(job, checked) or (public, public)
+        form: dict[str, Any] = {"query": job.query, "default-graph-uri": list(default),
+                                "named-graph-uri": list(named)}
+        deadline = time.monotonic() + timeout_s
         try:
-            response = self.client.post(self.endpoint, data=form, headers={"Accept": job.media_type},
-                                        timeout=timeout_s)
+            with self.client.stream("POST", self.endpoint, data=form, headers={"Accept": job.media_type},
+                                    timeout=timeout_s) as response:
+                if response.status_code == 400:
+                    raise QuerySyntaxError("The remote SPARQL endpoint rejected the query as malformed.")
+                if response.status_code != 200:
+                    raise BackendUnavailable(f"The remote SPARQL endpoint answered {response.status_code}.")
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled()
+                    if time.monotonic() > deadline:
+                        raise QueryTimeout(f"The remote endpoint did not answer within the {timeout_s:g} s time "
+                                           "limit.", headers={"Retry-After": "1"}, limit="time",
+                                           limit_seconds=timeout_s)
+                    if len(body) > job.limits.bytes:
+                        # Someone else's document cannot be cut cleanly: refuse rather than send half of it.
+                        raise QueryFailed(f"The result is over the limit of {job.limits.bytes} bytes.",
+                                          hint="Add LIMIT, or select fewer variables.", limit="bytes")
         except httpx.TimeoutException:
             raise QueryTimeout(f"The remote endpoint did not answer within {timeout_s:g} s.",
-                               headers={"Retry-After": "1"}, limit="time") from None
+                               headers={"Retry-After": "1"}, limit="time", limit_seconds=timeout_s) from None
         except httpx.HTTPError as exc:
             raise BackendUnavailable(f"The remote SPARQL endpoint failed: {type(exc).__name__}.") from None
-        if response.status_code == 400:
-            raise QuerySyntaxError(response.text[:500])
-        if response.status_code != 200:
-            raise BackendUnavailable(f"The remote SPARQL endpoint answered {response.status_code}.")
-        if len(response.content) > job.limits.bytes:
-            raise PayloadTooLarge(f"The remote result is over {job.limits.bytes} bytes.", hint="Add LIMIT.")
-        return Serialized(response.content, job.media_type, rows=-1)
+        return Serialized(bytes(body), job.media_type, rows=-1)
 
     def close(self) -> None:
         self.client.close()

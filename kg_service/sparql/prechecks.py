@@ -25,6 +25,9 @@ UPDATE_KEYWORDS = {"insert", "delete", "load", "clear", "drop", "create", "add",
 QUERY_KEYWORDS = {"select", "ask", "construct", "describe"}
 OPENERS, CLOSERS = "({[", ")}]"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]{0,4096}>')
+_LOCAL = re.compile(r"(?:[\w\-:]|%[0-9A-Fa-f]{2}|\\.|\.(?=[\w\-:%\\]))*")  # PN_LOCAL, escapes included
+WEIGHTS = {"{": 2, "[": 2, "(": 3, "}": 2, "]": 2, ")": 3}
 
 
 class UpdateInQuery(QuerySyntaxError):
@@ -39,7 +42,12 @@ class Scan:
 
 
 def scan(text: str) -> tuple[list[str], int]:
-    """Bare keywords (lower-cased) outside strings, IRIs and comments, and the deepest bracket nesting."""
+    """Bare keywords (lower-cased) outside strings, IRIs and comments, and the deepest bracket nesting.
+
+    Nesting is counted in half-levels: `{` and `[` weigh 2, `(` weighs 3, because rdflib's expression grammar
+    recurses about 1.5 times deeper per parenthesis than per group (RecursionError at 25 nested parentheses
+    against 37 nested braces, research/sparql-security.md §7c). The result is in whole levels.
+    """
     words: list[str] = []
     depth = deepest = 0
     i, n = 0, len(text)
@@ -48,38 +56,42 @@ def scan(text: str) -> tuple[list[str], int]:
         if c == "#":
             end = text.find("\n", i)
             i = n if end < 0 else end + 1
+        elif c == "\\":  # an escaped character of a prefixed name (PN_LOCAL_ESC, e.g. ex:a\#b): never a comment
+            i += 2
         elif c in "\"'":
             quote = text[i:i + 3] if text[i:i + 3] in ('"""', "'''") else c
             j = i + len(quote)
             while j < n and not text.startswith(quote, j):
                 j += 2 if text[j] == "\\" else 1
             i = j + len(quote)
-        elif c == "<" and re.match(r'<[^<>"{}|^`\\\x00-\x20]*>', text[i:i + 4096]):
-            i = text.index(">", i) + 1
+        elif c == "<" and (iri := _IRIREF.match(text, i)):
+            i = iri.end()
         elif c in OPENERS:
-            depth += 1
+            depth += WEIGHTS[c]
             deepest = max(deepest, depth)
             i += 1
         elif c in CLOSERS:
-            depth -= 1
+            depth = max(0, depth - WEIGHTS[c])
             i += 1
         elif c in "?$":  # a variable, never a keyword
             match = _WORD.match(text, i + 1)
             i = match.end() if match else i + 1
+        elif c == ":":  # the local part of a prefixed name (ex:service, :load, _:b1) is never a keyword
+            i = _LOCAL.match(text, i + 1).end()
         elif c.isalpha() or c == "_":
             match = _WORD.match(text, i)
             end = match.end()
-            if end < n and text[end] == ":":  # a prefixed name such as ex:service
-                i = end + 1
+            if end < n and text[end] == ":":  # the prefix of a prefixed name such as ex:service
+                i = _LOCAL.match(text, end + 1).end()
                 continue
-            if i > 0 and text[i - 1] in ":@^":  # local part of a prefixed name, a language tag
+            if i > 0 and text[i - 1] in "@^":  # a language tag
                 i = end
                 continue
             words.append(match.group().lower())
             i = end
         else:
             i += 1
-    return words, deepest
+    return words, (deepest + 1) // 2
 
 
 def precheck(text: str, max_chars: int, max_depth: int) -> Scan:

@@ -161,27 +161,36 @@ def serialize_boolean(value: bool, media_type: str) -> Serialized:
     return Serialized(body.encode(), media_type, 1)
 
 
-def serialize_triples(triples: Iterable[tuple[Identifier, Identifier, Identifier]], media_type: str,
-                      limits: Limits) -> Serialized:
-    """A CONSTRUCT/DESCRIBE result as an RDF document; at most `limits.rows` triples."""
+def _graph_document(triples: Sequence[tuple[Identifier, Identifier, Identifier]], media_type: str) -> bytes:
     graph = Graph()
     for prefix, namespace in JSONLD_CONTEXT.items():
         graph.bind(prefix, namespace)
-    truncated = None
     for triple in triples:
-        if len(graph) >= limits.rows:
-            truncated = f"rows={limits.rows}"
-            break
         graph.add(triple)
     if media_type == JSONLD:
-        body = graph.serialize(format="json-ld", context=JSONLD_CONTEXT, auto_compact=True).encode()
-    else:
-        body = graph.serialize(format=RDFLIB_GRAPH_FORMATS[media_type], encoding="utf-8")
-    if len(body) > limits.bytes:
-        raise ResultTooLarge(f"the RDF result is {len(body)} bytes, over the limit of {limits.bytes}")
-    return Serialized(body, media_type, len(graph), truncated)
+        return graph.serialize(format="json-ld", context=JSONLD_CONTEXT, auto_compact=True).encode()
+    return graph.serialize(format=RDFLIB_GRAPH_FORMATS[media_type], encoding="utf-8")
 
 
-class ResultTooLarge(Exception):
-    """A graph result cannot be cut between triples after serialization without breaking the document."""
-
+def serialize_triples(triples: Iterable[tuple[Identifier, Identifier, Identifier]], media_type: str,
+                      limits: Limits) -> Serialized:
+    """A CONSTRUCT/DESCRIBE result as a whole RDF document of at most `limits.rows` distinct triples and
+    `limits.bytes` bytes. A document cannot be cut after serialization, so an oversized one is rewritten
+    with proportionally fewer triples until it fits; either cut is reported in `truncated`."""
+    kept: dict[tuple[Identifier, Identifier, Identifier], None] = {}
+    truncated = None
+    for triple in triples:
+        if triple in kept:
+            continue  # Oxigraph streams CONSTRUCT output without removing duplicates; a graph is a set
+        if len(kept) >= limits.rows:
+            truncated = f"rows={limits.rows}"
+            break
+        kept[triple] = None
+    selected = list(kept)
+    body = _graph_document(selected, media_type)
+    while len(body) > limits.bytes and selected:
+        truncated = f"bytes={limits.bytes}"
+        keep = min(len(selected) - 1, int(len(selected) * limits.bytes / len(body) * 0.9))
+        selected = selected[:max(keep, 0)]
+        body = _graph_document(selected, media_type)
+    return Serialized(body, media_type, len(selected), truncated)

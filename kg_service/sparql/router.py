@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+from collections import OrderedDict
 
 from anyio import to_thread
 from fastapi import APIRouter, Request, Response
@@ -21,18 +22,53 @@ from kg_service.sparql.executor import Cancelled
 from kg_service.sparql.negotiation import choose
 from kg_service.sparql.prechecks import precheck
 from kg_service.sparql.protocol import QueryRequest, read_query_request
-from kg_service.sparql.results import Limits
+from kg_service.sparql.results import Limits, Serialized
 from kg_service.sparql.service_description import query_page, service_description
 from kg_service.sparql.worker import Job
 from kg_service.state import ServiceState
 
 router = APIRouter(tags=["SPARQL"])
 MAX_CACHED_BODY = 256 * 1024
+CACHE_BUDGET_BYTES = 32 * 1024 * 1024
+TRUNCATED_HEADER = "X-Result-Truncated"
 DISCONNECT_POLL_S = 0.2
 
 RESPONSES = {200: {"description": "Query results (SELECT/ASK) or an RDF graph (CONSTRUCT/DESCRIBE), or, with no "
                                   "query, the SPARQL 1.1 Service Description.",
                    "content": {m: {} for m in (*fmt.SOLUTION_FORMATS, *fmt.GRAPH_FORMATS, "text/html")}}}
+
+
+class ResultsCache:
+    """Recent /sparql answers of one graph version, least recently used evicted beyond a byte budget
+    (distinct queries are unbounded in number; memory is not)."""
+
+    def __init__(self, budget: int = CACHE_BUDGET_BYTES) -> None:
+        self.entries: OrderedDict[str, Serialized] = OrderedDict()
+        self.budget = budget
+        self.size = 0
+
+    def get(self, key: str) -> Serialized | None:
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key: str, entry: Serialized) -> None:
+        if len(entry.body) > MAX_CACHED_BODY or key in self.entries:
+            return
+        self.entries[key] = entry
+        self.size += len(entry.body)
+        while self.size > self.budget:
+            _, evicted = self.entries.popitem(last=False)
+            self.size -= len(evicted.body)
+
+
+def _results_cache(state: ServiceState) -> ResultsCache:
+    """The state's cache dict is shared with /api and may be cleared at any time; ours lives in one slot."""
+    cache = state.cache.get("sparql-results")
+    if cache is None:
+        cache = state.cache["sparql-results"] = ResultsCache()
+    return cache
 
 
 def _etag(state: ServiceState, job: Job) -> str:
@@ -65,7 +101,7 @@ async def _run(request: Request, runner, job: Job, timeout: float):
     return task.result()
 
 
-@router.api_route("/sparql", methods=["GET", "POST"], responses=RESPONSES,
+@router.api_route("/sparql", methods=["GET", "HEAD", "POST"], responses=RESPONSES,
                   summary="SPARQL 1.1 query endpoint (read-only)")
 async def sparql(request: Request) -> Response:
     """W3C SPARQL 1.1 Protocol, query operation: `query` by GET, form POST or `application/sparql-query` POST;
@@ -93,17 +129,21 @@ async def sparql(request: Request) -> Response:
     headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept"}
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
-    cached = state.cache.get(("sparql", etag))
+    results = _results_cache(state)
+    cached = results.get(etag)
     if cached is None:
+        # A `timeout` parameter may shorten the deadline, never lengthen it.
         timeout = min(wanted.timeout or settings.query_timeout_s, settings.query_timeout_s)
         try:
             cached = await _run(request, state.runner, job, timeout)
         except Cancelled:
-            return Response(status_code=499)
-        if len(cached.body) <= MAX_CACHED_BODY:
-            state.cache[("sparql", etag)] = cached
+            return Response(status_code=499)  # nobody is listening; the worker was stopped
+        results.put(etag, cached)
     if cached.truncated:
-        headers["X-Result-Truncated"] = cached.truncated
+        headers[TRUNCATED_HEADER] = cached.truncated
         headers["Warning"] = f'199 kg-service "result truncated at {cached.truncated}; add LIMIT/OFFSET to page"'
     content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
+    if request.method == "HEAD":
+        return Response(status_code=200, media_type=content_type,
+                        headers={**headers, "Content-Length": str(len(cached.body))})
     return Response(cached.body, media_type=content_type, headers=headers)

@@ -3,27 +3,29 @@
 Everything here may burn CPU, recurse deeply, allocate without bound or crash: the parent process kills
 and respawns the worker at the deadline, and RLIMIT_AS bounds its memory. The worker holds its own copy of
 the public graphs and can reach no network (socket timeout and an empty urllib opener as a backstop; SERVICE
-is refused before execution).
+is refused lexically before the job is sent, and again here on the parsed algebra).
 """
 
 from __future__ import annotations
 
+import re
 import resource
 import socket
 import urllib.request
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 import rdflib.plugins.sparql as rdflib_sparql
-from pyparsing import ParseException
+from pyparsing import ParseBaseException
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.sparql import Query
 
 from kg_service.backends.terms import to_rdflib
 from kg_service.graph import PUBLIC_GRAPHS
 from kg_service.sparql.results import (
     Limits,
-    ResultTooLarge,
     Serialized,
     serialize_boolean,
     serialize_solutions,
@@ -31,6 +33,8 @@ from kg_service.sparql.results import (
 )
 
 PUBLIC = {str(g) for g in PUBLIC_GRAPHS}
+PUBLIC_LIST = ", ".join(f"<{g}>" for g in sorted(PUBLIC))
+CHECK_CACHE_SIZE = 256  # parsed verdicts per worker: a repeated query skips rdflib's parse
 
 
 @dataclass(frozen=True)
@@ -38,13 +42,13 @@ class Job:
     query: str
     media_type: str
     limits: Limits
-    default_graphs: tuple[str, ...] = ()
-    named_graphs: tuple[str, ...] = ()
+    default_graphs: tuple[str, ...] = ()  # the protocol's default-graph-uri values (already checked public)
+    named_graphs: tuple[str, ...] = ()  # the protocol's named-graph-uri values
 
 
 @dataclass
 class Failure:
-    """A failure the parent maps to a problem: kind is syntax | refused | too-complex | too-large | failed."""
+    """A failure the parent maps to a problem: kind is syntax | refused | too-complex | failed."""
 
     kind: str
     message: str
@@ -53,6 +57,15 @@ class Failure:
 
 class Refused(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A query that passed the algebra checks: its FROM / FROM NAMED IRIs and rdflib's translation."""
+
+    from_default: tuple[str, ...]
+    from_named: tuple[str, ...]
+    translated: Query
 
 
 def harden_process(memory_mb: int | None) -> None:
@@ -65,8 +78,9 @@ def harden_process(memory_mb: int | None) -> None:
     rdflib_sparql.SPARQL_LOAD_GRAPHS = False
 
 
-def _walk(node: Any, seen: set[int]) -> Any:
+def _walk(node: Any) -> Any:
     """Every CompValue in a parsed/translated query (iteratively: the tree can be deep)."""
+    seen: set[int] = set()
     stack = [node]
     while stack:
         current = stack.pop()
@@ -82,29 +96,66 @@ def _walk(node: Any, seen: set[int]) -> Any:
             stack.extend(current.values())
 
 
-def check_algebra(query: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Parse with rdflib; refuse SERVICE anywhere and FROM/FROM NAMED outside the public graphs.
+class SyntaxProblem(Exception):
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.line, self.column = line, column
 
-    Returns the FROM and FROM NAMED IRIs (empty when the query names none).
-    """
-    parsed = parseQuery(query)
-    translated = translateQuery(parsed)
-    for node in _walk(translated.algebra, set()):
+
+def _check(query: str) -> Checked:
+    try:
+        parsed = parseQuery(query)
+    except ParseBaseException as exc:
+        raise SyntaxProblem(exc.msg, exc.lineno, exc.col) from None
+    try:
+        translated = translateQuery(parsed)
+    except (RecursionError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - rdflib reports unknown prefixes etc. as bare Exception
+        raise SyntaxProblem(str(exc)) from None
+    for node in _walk(translated.algebra):
         if node.name == "ServiceGraphPattern":
             raise Refused("SERVICE (federated query) is refused: this public endpoint makes no outbound requests.")
     default, named = [], []
     for clause in translated.algebra.get("datasetClause") or []:
         iri = str(clause.get("default") or clause.get("named"))
+        keyword = "FROM" if clause.get("default") else "FROM NAMED"
         if iri not in PUBLIC:
-            raise Refused(f"FROM <{iri}> names a graph this endpoint does not serve; the public graphs are "
-                          + ", ".join(f"<{g}>" for g in sorted(PUBLIC)) + ". Nothing is ever loaded from a URL.")
+            raise Refused(f"{keyword} <{iri}> names a graph this endpoint does not serve; the public graphs are "
+                          f"{PUBLIC_LIST}. Nothing is ever loaded from a file or a URL.")
         (default if clause.get("default") else named).append(iri)
-    return tuple(default), tuple(named)
+    # The dataset is applied by the engine call, never by rdflib's FROM handling (which may load graphs).
+    translated.algebra["datasetClause"] = None
+    return Checked(tuple(default), tuple(named), translated)
 
 
-def _syntax_message(exc: ParseException) -> Failure:
-    return Failure("syntax", f"{exc.msg} at line {exc.lineno}, column {exc.col}",
-                   {"line": exc.lineno, "column": exc.col})
+_checked: OrderedDict[str, Checked] = OrderedDict()
+
+
+def check_algebra(query: str) -> Checked:
+    """Parse with rdflib; refuse SERVICE anywhere and FROM / FROM NAMED outside the public graphs."""
+    hit = _checked.get(query)
+    if hit is not None:
+        _checked.move_to_end(query)
+        return hit
+    checked = _check(query)
+    _checked[query] = checked
+    if len(_checked) > CHECK_CACHE_SIZE:
+        _checked.popitem(last=False)
+    return checked
+
+
+def query_dataset(job: Job, checked: Checked) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(default graphs, named graphs) of the query, or None for the service's own dataset.
+
+    SPARQL 1.1 Protocol §2.1.4: a dataset given by the protocol replaces the query's FROM / FROM NAMED; a
+    dataset given either way holds only the graphs it names (no named graphs when none is named).
+    """
+    if job.default_graphs or job.named_graphs:
+        return job.default_graphs, job.named_graphs
+    if checked.from_default or checked.from_named:
+        return checked.from_default, checked.from_named
+    return None
 
 
 class Engine:
@@ -113,38 +164,59 @@ class Engine:
     def __init__(self, nquads: bytes, backend: str) -> None:
         self.backend = backend
         if backend == "rdflib":
-            from rdflib import Dataset
+            from rdflib import Dataset, URIRef
 
-            from kg_service.graph import ASSERTED_GRAPH, INFERRED_GRAPH
-
-            self.dataset = Dataset(default_union=True)
-            self.dataset.parse(data=nquads, format="nquads")
-            self.graphs = (ASSERTED_GRAPH, INFERRED_GRAPH)
+            source = Dataset()
+            source.parse(data=nquads, format="nquads")
+            self.graphs = {name: source.graph(URIRef(name)) for name in PUBLIC}
+            self.datasets: dict[Any, Any] = {}
         else:
             from kg_service.backends.oxigraph import PUBLIC_NODES, build_store
 
             self.store = build_store(nquads)
             self.public_nodes = PUBLIC_NODES
 
-    def run(self, job: Job, default: tuple[str, ...], named: tuple[str, ...]) -> Serialized:
+    def _rdflib_dataset(self, dataset: tuple[tuple[str, ...], tuple[str, ...]] | None):
+        """A Dataset whose default graph and named graphs are exactly the requested ones (built once each)."""
+        key = dataset or (tuple(sorted(PUBLIC)), tuple(sorted(PUBLIC)))
+        if key not in self.datasets:
+            from rdflib import Dataset, URIRef
+
+            built = Dataset(default_union=False)
+            for name in key[0]:
+                for triple in self.graphs[name]:
+                    built.default_graph.add(triple)
+            for name in key[1]:
+                target = built.graph(URIRef(name))
+                for triple in self.graphs[name]:
+                    target.add(triple)
+            self.datasets[key] = built
+        return self.datasets[key]
+
+    def run(self, job: Job, checked: Checked) -> Serialized:
+        dataset = query_dataset(job, checked)
         if self.backend == "rdflib":
-            return self._run_rdflib(job)
+            return self._run_rdflib(job, checked, dataset)
         import pyoxigraph as ox
 
-        default_graphs = [ox.NamedNode(g) for g in default] or self.public_nodes
-        named_graphs = [ox.NamedNode(g) for g in named] or self.public_nodes
+        if dataset is None:
+            default_graphs, named_graphs = self.public_nodes, self.public_nodes
+        else:
+            default_graphs = [ox.NamedNode(g) for g in dataset[0]]
+            named_graphs = [ox.NamedNode(g) for g in dataset[1]]
+        # A plain string, and always an explicit dataset: never the whole store, never use_default_graph_as_union.
         result = self.store.query(job.query, default_graph=default_graphs, named_graphs=named_graphs)
         if isinstance(result, ox.QueryBoolean):
             return serialize_boolean(bool(result), job.media_type)
         if isinstance(result, ox.QueryTriples):
             triples = ((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in result)
-            return serialize_triples(dict.fromkeys(triples), job.media_type, job.limits)
+            return serialize_triples(triples, job.media_type, job.limits)
         variables = [v.value for v in result.variables]
         rows = ([None if solution[v] is None else to_rdflib(solution[v]) for v in variables] for solution in result)
         return serialize_solutions(variables, rows, job.media_type, job.limits)
 
-    def _run_rdflib(self, job: Job) -> Serialized:
-        result = self.dataset.query(job.query)
+    def _run_rdflib(self, job: Job, checked: Checked, dataset) -> Serialized:
+        result = self._rdflib_dataset(dataset).query(checked.translated)
         if result.type == "ASK":
             return serialize_boolean(bool(result.askAnswer), job.media_type)
         if result.type in ("CONSTRUCT", "DESCRIBE"):
@@ -154,25 +226,32 @@ class Engine:
         return serialize_solutions(variables, rows, job.media_type, job.limits)
 
 
+_OXIGRAPH_POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
+
+
+def _syntax(message: str, line: int | None, column: int | None) -> Failure:
+    if line is None:
+        return Failure("syntax", message)
+    return Failure("syntax", f"{message} at line {line}, column {column}", {"line": line, "column": column})
+
+
 def execute(engine: Engine, job: Job) -> Serialized | Failure:
     """One query, start to finish, mapping every failure to a Failure the parent can report."""
     try:
-        from_default, from_named = check_algebra(job.query)
-        default = from_default or job.default_graphs
-        named = from_named or job.named_graphs
-        return engine.run(job, default, named)
-    except ParseException as exc:
-        return _syntax_message(exc)
+        return engine.run(job, check_algebra(job.query))
+    except SyntaxProblem as exc:
+        return _syntax(str(exc), exc.line, exc.column)
     except Refused as exc:
         return Failure("refused", str(exc))
     except RecursionError:
         return Failure("too-complex", "The query is nested or chained too deeply to evaluate.")
-    except ResultTooLarge as exc:
-        return Failure("too-large", str(exc))
     except MemoryError:
-        return Failure("failed", "The query needed more memory than a worker may use.")
-    except SyntaxError as exc:  # pyoxigraph's parser, when rdflib accepted the text
-        return Failure("syntax", str(exc))
+        return Failure("failed", "The query needed more memory than a worker may use.", {"limit": "memory"})
+    except SyntaxError as exc:  # pyoxigraph's parser, when rdflib accepted the text: "error at L:C: message"
+        match = _OXIGRAPH_POSITION.match(str(exc))
+        if not match:
+            return Failure("syntax", str(exc))
+        return _syntax(match.group(3), int(match.group(1)), int(match.group(2)))
     except Exception as exc:  # noqa: BLE001 - any engine failure is reported, never a crash of the pool
         return Failure("failed", f"The engine could not evaluate the query: {type(exc).__name__}.")
 
@@ -190,4 +269,3 @@ def worker_main(connection: Any, nquads: bytes, backend: str, memory_mb: int | N
         if job is None:
             return
         connection.send(execute(engine, job))
-
