@@ -15,6 +15,7 @@ from typing import TextIO
 import rdflib.plugins.sparql as rdflib_sparql
 
 from kg_service.errors import Problem
+from kg_service.graph import LoadedGraph, load_graph
 from kg_service.settings import Settings
 from kg_service.sparql import results as fmt
 from kg_service.sparql.prechecks import precheck
@@ -79,18 +80,17 @@ def _triples_table(body: bytes) -> str:
     return render_table(["subject", "predicate", "object"], rows)
 
 
-def _runner(settings: Settings):
+def _runner(settings: Settings, loaded: LoadedGraph | None):
     """What answers the query: the configured engine in this process, or the remote endpoint."""
     if settings.backend == "remote":
         from kg_service.sparql.executor import RemoteRunner
 
         runner = RemoteRunner(settings)
         return lambda job: runner.run(job, settings.query_timeout_s)
-    from kg_service.graph import load_graph
     from kg_service.sparql.worker import Engine, execute
 
     rdflib_sparql.SPARQL_LOAD_GRAPHS = False  # as in the workers: FROM never reads a file or a URL
-    engine = Engine(load_graph(settings.ontology_dir).nquads(), settings.backend)
+    engine = Engine((loaded or load_graph(settings.ontology_dir)).nquads(), settings.backend)
 
     def run(job: Job):
         from kg_service.sparql.executor import failure_to_problem
@@ -103,8 +103,11 @@ def _runner(settings: Settings):
     return run
 
 
-def run_query(settings: Settings, sparql: str, output_format: str, out: TextIO) -> int:
-    """Answer one query and write it to `out`; problems go to stderr. Returns the exit status."""
+def run_query(settings: Settings, sparql: str, output_format: str, out: TextIO,
+              loaded: LoadedGraph | None = None) -> int:
+    """Answer one query and write it to `out`; problems go to stderr. Returns the exit status.
+
+    `loaded` saves reading `ontology/` again when the caller already has the graph."""
     try:
         text = read_query_argument(sparql)
     except (OSError, UnicodeError) as exc:
@@ -120,7 +123,7 @@ def run_query(settings: Settings, sparql: str, output_format: str, out: TextIO) 
             return 2
         job = Job(query=text, media_type=formats[output_format],
                   limits=fmt.Limits(rows=settings.max_result_rows, bytes=settings.max_result_bytes))
-        result = _runner(settings)(job)
+        result = _runner(settings, loaded)(job)
     except Problem as problem:
         print(f"error: {problem.title}: {problem.detail}", file=sys.stderr)
         if problem.hint:

@@ -5,6 +5,8 @@ Only the first ranges of an Accept header are read, so a 60 KB header costs what
 
 from __future__ import annotations
 
+import re
+
 from kg_service.errors import UnacceptableFormat
 from kg_service.sparql import results as fmt
 
@@ -18,6 +20,7 @@ ALIASES = {
 EQUIVALENTS = {"application/json": fmt.JSON_RESULTS, "application/xml": fmt.XML_RESULTS,
                "text/xml": fmt.XML_RESULTS, "text/plain": fmt.NTRIPLES, "application/x-turtle": fmt.TURTLE}
 MAX_ACCEPT_CHARS = 8192
+_QVALUE = re.compile(r"0(\.\d{0,3})?|1(\.0{0,3})?")
 
 
 def parse_accept(header: str, max_ranges: int) -> list[str]:
@@ -29,10 +32,8 @@ def parse_accept(header: str, max_ranges: int) -> list[str]:
         for param in params:
             key, _, value = param.partition("=")
             if key.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
+                # RFC 9110 qvalue: 0 to 1 with at most three decimals; anything else (nan, 5, -1) counts as 0.
+                quality = float(value) if _QVALUE.fullmatch(value.strip()) else 0.0
         if media and quality > 0:
             ranges.append((-quality, position, media.lower()))
     return [media for _, _, media in sorted(ranges)]

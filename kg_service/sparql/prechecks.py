@@ -24,7 +24,7 @@ QueryForm = Literal["select", "ask", "construct", "describe"]
 UPDATE_KEYWORDS = {"insert", "delete", "load", "clear", "drop", "create", "add", "move", "copy", "with", "using"}
 QUERY_KEYWORDS = {"select", "ask", "construct", "describe"}
 OPENERS, CLOSERS = "({[", ")}]"
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_WORD = re.compile(r"[^\W\d][\w-]*")  # Unicode letters too: c.isalpha() is Unicode-aware
 _IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]{0,4096}>')
 _LOCAL = re.compile(r"(?:[\w\-:]|%[0-9A-Fa-f]{2}|\\.|\.(?=[\w\-:%\\]))*")  # PN_LOCAL, escapes included
 WEIGHTS = {"{": 2, "[": 2, "(": 3, "}": 2, "]": 2, ")": 3}

@@ -1,0 +1,238 @@
+"""The checks every query passes before an engine sees it: the lexical pre-check (HTTP process) and the
+parsed-algebra check (worker), alone and together, with hypothesis generating the disguises an attacker
+would try: case, whitespace, comments, prefixed names, nesting, escapes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kg_service.errors import PayloadTooLarge, Problem, QuerySyntaxError, QueryTooComplex, RefusedFeature
+from kg_service.graph import ASSERTED_GRAPH, INFERRED_GRAPH
+from kg_service.sparql.executor import failure_to_problem
+from kg_service.sparql.prechecks import UpdateInQuery, precheck, scan
+from kg_service.sparql.results import JSON_RESULTS, Limits
+from kg_service.sparql.worker import Engine, Failure, Job, execute
+
+MAX_CHARS, MAX_DEPTH = 16_384, 32
+OUTSIDE = "http://127.0.0.1:9/sparql"  # the discard port: nothing listens, nothing could answer
+PUBLIC = (str(ASSERTED_GRAPH), str(INFERRED_GRAPH))
+PRIVATE = "urn:kg:private"
+SECRET = "hunter2-secret"
+
+
+def check(text: str):
+    return precheck(text, MAX_CHARS, MAX_DEPTH)
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    """A worker engine over a store that also holds a private graph, as a real deployment might."""
+    quads = (f'<urn:a> <urn:label> "public" <{ASSERTED_GRAPH}> .\n'
+             f'<urn:a> <urn:type> <urn:Thing> <{INFERRED_GRAPH}> .\n'
+             f'<urn:a> <urn:password> "{SECRET}" <{PRIVATE}> .\n')
+    return Engine(quads.encode(), "oxigraph")
+
+
+def gate(engine: Engine, text: str) -> str:
+    """What /sparql does with a query text: the problem type it answers, or 'answered'."""
+    try:
+        check(text)
+    except Problem as problem:
+        return problem.slug
+    result = execute(engine, Job(query=text, media_type=JSON_RESULTS, limits=Limits(100, 100_000)))
+    if isinstance(result, Failure):
+        return failure_to_problem(result).slug
+    assert SECRET not in result.body.decode()
+    return "answered"
+
+
+# -- the lexical pre-check -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    'SELECT ?s WHERE { ?s ?p "SERVICE <http://x/> { } LOAD <file:///etc/passwd>" }',
+    "SELECT ?s WHERE { ?s ?p ?o } # SERVICE <http://x/> { } DROP ALL",
+    "PREFIX service: <urn:s:> PREFIX load: <urn:l:> SELECT ?s WHERE { ?s service:load load:drop }",
+    "SELECT ?service ?load ?drop WHERE { ?service ?load ?drop }",
+    "PREFIX ex: <urn:x#> SELECT * WHERE { ?s ex:insert ?o ; ex:a.delete ?x . _:service ex:p :clear }",
+    "SELECT * WHERE { ?s ?p 'it''s' . ?s ?p '''multi\nline SERVICE''' }",
+    'SELECT * WHERE { ?s ?p "x"@en-add }',
+    "SELECT * WHERE { ?s <urn:service:load> ?o }",
+])
+def test_keywords_inside_strings_iris_comments_and_names_are_not_keywords(text: str) -> None:
+    assert check(text).form == "select"
+
+
+@pytest.mark.parametrize("text,feature", [
+    ("SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } }", "SERVICE"),
+    ("select * where { service silent <http://x/> { ?s ?p ?o } }", "SERVICE"),
+    ("SELECT * WHERE { SeRvIcE ?endpoint { ?s ?p ?o } }", "SERVICE"),
+    ("SELECT * WHERE { ?s ?p ?o .SERVICE <http://x/> { } }", "SERVICE"),
+    ("SELECT * WHERE { # hidden?\nSERVICE#\n<http://x/> { } }", "SERVICE"),
+    ("PREFIX e: <http://x/> SELECT * WHERE { SERVICE e:sparql { ?s ?p ?o } }", "SERVICE"),
+    ("PREFIX ex: <urn:x#> SELECT * WHERE { ?s ex:a\\# SERVICE <http://x/> { } }", "SERVICE"),
+    ("ASK { } LOAD <http://x/data.ttl>", "LOAD"),
+])
+def test_service_and_load_are_refused_in_every_disguise(text: str, feature: str) -> None:
+    with pytest.raises(RefusedFeature) as refused:
+        check(text)
+    assert feature in refused.value.detail and refused.value.status == 400
+
+
+@pytest.mark.parametrize("text", ["DROP ALL", "drop silent graph <urn:g>", "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+                                  "PREFIX ex: <urn:x> DELETE WHERE { ?s ?p ?o }", "CLEAR DEFAULT",
+                                  "WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", "LOAD <http://x/>",
+                                  "CREATE GRAPH <urn:g>", "COPY DEFAULT TO <urn:g>", "MOVE <urn:a> TO <urn:b>",
+                                  "ADD <urn:a> TO <urn:b>"])
+def test_update_text_in_a_query_is_a_400_not_a_query(text: str) -> None:
+    with pytest.raises(UpdateInQuery) as refused:
+        check(text)
+    assert refused.value.status == 400 and refused.value.slug == "query-syntax-error"
+    assert "read-only" in refused.value.detail
+
+
+def test_update_appended_to_a_query_is_refused() -> None:
+    with pytest.raises(RefusedFeature, match="DROP"):
+        check("ASK {} ; DROP ALL")
+
+
+@pytest.mark.parametrize("text", ["SELECT * WHERE { SERVIC\\u0045 <http://x/> { } }",
+                                  "SELECT * FRO\\u004D <http://x/> WHERE { ?s ?p ?o }",
+                                  'SELECT * WHERE { ?s ?p "caf\\U000000e9" }'])
+def test_unicode_escapes_are_refused_anywhere(text: str) -> None:
+    with pytest.raises(RefusedFeature, match=r"\\u"):
+        check(text)
+
+
+def test_nesting_is_counted_outside_strings_and_parentheses_weigh_more() -> None:
+    braces = lambda n: "SELECT * WHERE " + "{" * n + " ?s ?p ?o " + "}" * n  # noqa: E731
+    assert check(braces(MAX_DEPTH)).depth == MAX_DEPTH
+    with pytest.raises(QueryTooComplex, match=f"{MAX_DEPTH + 1} deep"):
+        check(braces(MAX_DEPTH + 1))
+    assert scan('SELECT * WHERE { ?s ?p "' + "{" * 500 + '" }')[1] == 1
+    # rdflib overflows its stack at 25 nested parentheses but 37 nested braces: 30 parentheses are refused.
+    with pytest.raises(QueryTooComplex):
+        check("SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 30 + "?o" + ")" * 30 + ") }")
+    assert check("SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 10 + "?o" + ")" * 10 + ") }").form == "select"
+
+
+def test_size_and_emptiness() -> None:
+    with pytest.raises(PayloadTooLarge) as large:
+        check("ASK {} #" + "x" * MAX_CHARS)
+    assert large.value.status == 413
+    with pytest.raises(QuerySyntaxError, match="No SELECT"):
+        check("# only a comment")
+
+
+# -- the algebra check and the dataset, on a store that holds a private graph ---------------------------
+
+
+def test_private_graphs_are_unreachable(engine: Engine) -> None:
+    graphs = execute(engine, Job("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", JSON_RESULTS,
+                                 Limits(100, 100_000)))
+    assert sorted(b["g"]["value"] for b in json.loads(graphs.body)["results"]["bindings"]) == sorted(PUBLIC)
+    assert gate(engine, f"SELECT ?o WHERE {{ GRAPH <{PRIVATE}> {{ ?s ?p ?o }} }}") == "answered"
+    assert gate(engine, f"SELECT ?o FROM <{PRIVATE}> WHERE {{ ?s ?p ?o }}") == "refused-feature"
+    assert gate(engine, f"SELECT ?o FROM NAMED <{PRIVATE}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}") == "refused-feature"
+
+
+def test_from_a_public_graph_selects_it_and_nothing_else(engine: Engine) -> None:
+    job = Job(f"SELECT ?o FROM <{ASSERTED_GRAPH}> WHERE {{ ?s ?p ?o }}", JSON_RESULTS, Limits(100, 100_000))
+    body = execute(engine, job).body.decode()
+    assert '"public"' in body and "urn:Thing" not in body
+    # the protocol's default-graph-uri replaces FROM (SPARQL 1.1 Protocol §2.1.4)
+    body = execute(engine, Job(job.query, JSON_RESULTS, Limits(100, 100_000),
+                               default_graphs=(str(INFERRED_GRAPH),))).body.decode()
+    assert "urn:Thing" in body and '"public"' not in body
+
+
+def test_parse_failures_are_syntax_problems_with_a_position(engine: Engine) -> None:
+    result = execute(engine, Job("SELECT ?x\nWHERE {\n  ?x ?y }", JSON_RESULTS, Limits(10, 10_000)))
+    problem = failure_to_problem(result)
+    assert problem.slug == "query-syntax-error" and problem.extra["line"] == 3
+    unknown_prefix = failure_to_problem(execute(engine, Job("SELECT * WHERE { ?s ex:p ?o }", JSON_RESULTS,
+                                                            Limits(10, 10_000))))
+    assert unknown_prefix.slug == "query-syntax-error" and "ex" in unknown_prefix.detail
+
+
+def test_a_query_deep_enough_to_overflow_rdflib_is_too_complex_not_a_crash(engine: Engine) -> None:
+    chain = "SELECT * WHERE { " + " . ".join(f"?s{i} <urn:p> ?o{i}" for i in range(300)) + " }"
+    check(chain)  # shallow brackets, within the size limit: only the parser finds it too deep
+    assert gate(engine, chain) == "query-too-complex"
+
+
+# -- hypothesis: disguises never get through, and nothing but a Problem ever escapes ---------------------
+
+_case = st.sampled_from([str.upper, str.lower, str.title, lambda w: "".join(
+    c.upper() if i % 2 else c.lower() for i, c in enumerate(w))])
+_gap = st.lists(st.sampled_from([" ", "\n", "\t", "\r\n", "  ", "# note\n", "#SERVICE\n", "\n# }\n"]),
+                min_size=1, max_size=3).map("".join)
+
+
+@st.composite
+def hostile_queries(draw) -> str:
+    word = lambda w: draw(_case)(w)  # noqa: E731
+    gap = lambda: draw(_gap)  # noqa: E731
+    target = draw(st.sampled_from([f"<{OUTSIDE}>", "e:sparql", "?endpoint", f"<file:///etc/hostname>"]))
+    service = word("service") + gap() + (word("silent") + gap() if draw(st.booleans()) else "") + target \
+        + gap() + "{ ?s ?p ?o }"
+    wrapped = draw(st.sampled_from([
+        "{service}", "?a ?b ?c " + word("optional") + " {{ {service} }}",
+        "{{ " + word("select") + " * " + word("where") + " {{ {service} }} }}",
+        "{{ ?a ?b ?c }} " + word("union") + " {{ {service} }}", word("minus") + " {{ {service} }}",
+        word("filter") + " " + word("exists") + " {{ {service} }}"]))
+    body = wrapped.format(service=service)
+    prefix = f"PREFIX e: <{OUTSIDE.rsplit('/', 1)[0]}/>" + gap() if draw(st.booleans()) else ""
+    form = draw(st.sampled_from(["select", "ask", "construct", "describe"]))
+    head = {"select": word("select") + " *", "ask": word("ask"), "construct": word("construct") + " { ?s ?p ?o }",
+            "describe": word("describe") + " ?s"}[form]
+    return f"{prefix}{head}{gap()}{word('where')}{gap()}{{ {body} }}"
+
+
+@st.composite
+def foreign_datasets(draw) -> str:
+    gap = lambda: draw(_gap)  # noqa: E731
+    keyword = draw(_case)("from") + gap() + (draw(_case)("named") + gap() if draw(st.booleans()) else "")
+    iri = draw(st.sampled_from([f"<{OUTSIDE}>", "<file:///etc/hostname>", f"<{PRIVATE}>", "e:x",
+                                f"<{ASSERTED_GRAPH}x>", "<https://w3id.org/knee-soreness/graph/>"]))
+    prefix = "PREFIX e: <http://127.0.0.1:9/>" + gap() if iri.startswith("e:") else ""
+    public = f"FROM <{ASSERTED_GRAPH}>" + gap() if draw(st.booleans()) else ""
+    return f"{prefix}{draw(_case)('select')} *{gap()}{public}{keyword}{iri}{gap()}WHERE {{ ?s ?p ?o }}"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hostile_queries())
+def test_generated_service_variants_never_reach_an_engine(engine: Engine, text: str) -> None:
+    assert gate(engine, text) in ("refused-feature", "query-syntax-error")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(foreign_datasets())
+def test_generated_foreign_datasets_are_refused(engine: Engine, text: str) -> None:
+    assert gate(engine, text) in ("refused-feature", "query-syntax-error")
+
+
+_SPARQLISH = st.lists(st.sampled_from(list("{}()[]<>\"'#?$:;.,\\ \n\t*+|^@_-0aAeEsSuU") + [
+    "SELECT", "ASK", "WHERE", "SERVICE", "FROM", "NAMED", "LOAD", "DROP", "\\u0045", '"""', "'''", "<urn:x>",
+    "ex:", "GRAPH", "FILTER", "OPTIONAL", "\udcff", "\x00", "é"]), max_size=60).map(" ".join)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(_SPARQLISH, st.text(max_size=200)))
+def test_arbitrary_text_only_ever_yields_a_problem_or_an_answer(engine: Engine, text: str) -> None:
+    """Nothing but a Problem leaves the checks, and the worker turns every failure into one."""
+    try:
+        check(text)
+    except Problem as problem:
+        assert problem.status in (400, 413)
+        return
+    result = execute(engine, Job(text, JSON_RESULTS, Limits(10, 10_000)))
+    if isinstance(result, Failure):
+        problem = failure_to_problem(result)
+        assert problem.status in (400, 500) and "Traceback" not in problem.detail
+    else:
+        assert SECRET not in result.body.decode()
