@@ -4,6 +4,7 @@ and the RSS sampler of a server's process tree. Everything binds to 127.0.0.1 on
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib.util
 import math
 import os
@@ -167,10 +168,21 @@ def latency_summary(latencies_s: list[float]) -> dict[str, float | int]:
             "p99_ms": ms(percentile(values, 99)), "max_ms": ms(values[-1]) if values else float("nan")}
 
 
+def code_version() -> dict[str, Any]:
+    """The commit measured, and any uncommitted change to the service (others edit the same checkout)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout
+
+    dirty = git("status", "--porcelain", "--", "kg_service", "queries", "ontology", "pyproject.toml").splitlines()
+    diff = git("diff", "HEAD", "--", "kg_service", "queries", "ontology", "pyproject.toml")
+    return {"commit": git("rev-parse", "--short", "HEAD").strip(), "uncommitted_service_files": [d[3:] for d in dirty],
+            "uncommitted_diff_sha256": hashlib.sha256(diff.encode()).hexdigest()[:12] if diff else None}
+
+
 def machine_notes() -> dict[str, Any]:
     return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
             "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "note": "client and servers share the same cores"}
+            "note": "client and servers share the same cores", "code": code_version()}
 
 
 def stamp() -> str:

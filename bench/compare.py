@@ -43,6 +43,7 @@ from common import (
     stop_kg_service,
     stop_process,
 )
+from load import code_label
 
 JSON_RESULTS = "application/sparql-results+json"
 
@@ -276,7 +277,7 @@ def markdown(report: dict[str, Any]) -> str:
     cfg = report["config"]
     lines = [(f"### Comparison {report['date']} — {cfg['requests']} requests per query and target, "
              f"{cfg['concurrency']} concurrent clients, {cfg['warmup']} warm-up; our service with "
-             f"{cfg['workers']} SPARQL workers"), "",
+             f"{cfg['workers']} SPARQL workers; code {code_label(report['machine']['code'])}"), "",
              ("Summary (warm, successful answers only). Ratios > 1 favour our service: **ours/peer** throughput "
              "and **peer/ours** p50."), "",
              ("req/s per target; then ratios: REST = our friendly endpoint, warm (cache hit); /sparql-miss = our "

@@ -379,6 +379,12 @@ def summarize(url, clients, duration_s, hostile_share, elapsed, cause_ids, warmu
     return result
 
 
+def code_label(code: dict[str, Any]) -> str:
+    dirty = code["uncommitted_service_files"]
+    return code["commit"] + (f" + uncommitted {', '.join(dirty)} (diff {code['uncommitted_diff_sha256']})"
+                             if dirty else "")
+
+
 def markdown(result: dict[str, Any]) -> str:
     cfg, lat = result["config"], result["latency_legitimate"]
     tree = result["server_process_tree"] or {}
@@ -398,7 +404,9 @@ def markdown(result: dict[str, Any]) -> str:
         f" MB, workers {tree.get('peak_children_rss_mb', 'n/a')} MB, {tree.get('max_children', '?')} children; "
         f"start {tree.get('start_rss_mb', 'n/a')} MB, end {tree.get('end_rss_mb', 'n/a')} MB) |"),
         (f"| CPU during the run | server tree {tree.get('cpu_seconds', 'n/a')} CPU-s, load client "
-        f"{result.get('client_cpu_seconds', 'n/a')} CPU-s, in {result['elapsed_s']} s on {result['machine']['cpus']} cores |"),
+        f"{result.get('client_cpu_seconds', 'n/a')} CPU-s, in {result['elapsed_s']} s on {result['machine']['cpus']} cores; "
+        f"all cores busy {tree.get('machine_cpu_busy', 'n/a')} (the tree misses workers killed at the deadline) |"),
+        f"| code measured | {code_label(result['machine']['code'])} |",
         f"| /healthz right after | {result['healthz_after']['status']} in {result['healthz_after']['ms']} ms |",
         "",
         "| legitimate group | requests | errors | statuses | p50 ms | p90 ms | p99 ms | max ms |",
