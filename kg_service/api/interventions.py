@@ -22,7 +22,11 @@ InterventionId = Path(description="Id of an intervention.", examples=["ibuprofen
 
 
 def intervention_types(state) -> list[str]:
-    return [str(r["slug"]) for r in state.catalog.select(state.backend, "intervention_types")]
+    """The kinds of intervention, read once per graph version (stored query `intervention_types`)."""
+    key = ("intervention_types",)
+    if key not in state.cache:
+        state.cache[key] = [str(r["slug"]) for r in state.catalog.select(state.backend, "intervention_types")]
+    return state.cache[key]
 
 
 @router.get("", response_model=Page[EntityItem], summary="Interventions, by kind and need for medical supervision", openapi_extra={"x-stored-query": "interventions"})

@@ -58,6 +58,7 @@ def install_openapi(app: FastAPI, holder: StateHolder) -> None:
                         f"```sparql\n{query.text}```").strip()
         _enumerate_from_graph(schema, holder)
         _one_path_per_stored_query(schema, holder)
+        _describe_sparql_protocol(schema)
         app.openapi_schema = schema
         return schema
 
@@ -99,3 +100,37 @@ def _one_path_per_stored_query(schema: dict[str, Any], holder: StateHolder) -> N
              **({"example": p.example} if p.example is not None else {})}
             for p in query.params]
         schema["paths"][f"/api/queries/{name}"] = {"get": operation}
+
+
+_SPARQL_PARAMETERS = [
+    {"name": "query", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 16384},
+     "description": "A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE). Without it: the service description.",
+     "example": "SELECT ?s WHERE { ?s a <https://w3id.org/knee-soreness/Cause> }"},
+    {"name": "default-graph-uri", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": ["https://w3id.org/knee-soreness/graph/asserted",
+                                           "https://w3id.org/knee-soreness/graph/inferred"]}},
+    {"name": "named-graph-uri", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": ["https://w3id.org/knee-soreness/graph/asserted",
+                                           "https://w3id.org/knee-soreness/graph/inferred"]}},
+    {"name": "format", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": ["json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdfxml", "html"]},
+     "description": "Overrides Accept."},
+    {"name": "timeout", "in": "query", "required": False, "schema": {"type": "number", "exclusiveMinimum": 0},
+     "description": "Seconds; may lower the service's deadline, never raise it."},
+]
+
+
+def _describe_sparql_protocol(schema: dict[str, Any]) -> None:
+    """The W3C SPARQL 1.1 Protocol's query operation, in OpenAPI terms (the route reads the raw request)."""
+    path = schema["paths"].get("/sparql")
+    if not path:
+        return
+    if "get" in path:
+        path["get"]["parameters"] = _SPARQL_PARAMETERS
+    if "post" in path:
+        path["post"]["parameters"] = [p for p in _SPARQL_PARAMETERS if p["name"] != "query"]
+        path["post"]["requestBody"] = {"required": True, "content": {
+            "application/x-www-form-urlencoded": {"schema": {
+                "type": "object", "required": ["query"],
+                "properties": {"query": {"type": "string", "minLength": 1, "maxLength": 16384}}}},
+            "application/sparql-query": {"schema": {"type": "string", "minLength": 1, "maxLength": 16384}}}}
