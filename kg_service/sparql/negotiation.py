@@ -11,14 +11,25 @@ from kg_service.errors import UnacceptableFormat
 from kg_service.sparql import results as fmt
 
 ALIASES = {
-    "json": fmt.JSON_RESULTS, "srj": fmt.JSON_RESULTS, "xml": fmt.XML_RESULTS, "srx": fmt.XML_RESULTS,
+    "json": (fmt.JSON_RESULTS, fmt.JSONLD), "srj": fmt.JSON_RESULTS, "xml": (fmt.XML_RESULTS, fmt.RDFXML),
+    "srx": fmt.XML_RESULTS,
     "csv": fmt.CSV, "tsv": fmt.TSV, "ttl": fmt.TURTLE, "turtle": fmt.TURTLE, "jsonld": fmt.JSONLD,
     "json-ld": fmt.JSONLD, "nt": fmt.NTRIPLES, "ntriples": fmt.NTRIPLES, "rdfxml": fmt.RDFXML, "rdf": fmt.RDFXML,
     "html": "text/html", "n3": fmt.TURTLE, "rdf+xml": fmt.RDFXML, "json+ld": fmt.JSONLD,
-}  # SPARQLWrapper sends format=json|xml|n3|turtle|csv|tsv|json-ld|rdf+xml
-# Generic types clients send that map onto a specific format of ours.
-EQUIVALENTS = {"application/json": fmt.JSON_RESULTS, "application/xml": fmt.XML_RESULTS,
-               "text/xml": fmt.XML_RESULTS, "text/plain": fmt.NTRIPLES, "application/x-turtle": fmt.TURTLE}
+}  # SPARQLWrapper sends format=json|xml|n3|turtle|csv|tsv|json-ld|rdf+xml; json and xml name a results
+# format for SELECT/ASK and an RDF format for CONSTRUCT/DESCRIBE (SPARQLWrapper's XML for a CONSTRUCT is RDF/XML).
+# Generic types clients send that map onto a specific format of ours, by query form as above.
+EQUIVALENTS = {"application/json": (fmt.JSON_RESULTS, fmt.JSONLD), "application/xml": (fmt.XML_RESULTS, fmt.RDFXML),
+               "text/xml": (fmt.XML_RESULTS, fmt.RDFXML), "text/plain": fmt.NTRIPLES,
+               "application/x-turtle": fmt.TURTLE}
+
+
+def _specific(name: str, table: dict[str, str | tuple[str, ...]], offered: list[str]) -> str:
+    """The offered media type a name or generic type stands for (the name itself when none)."""
+    candidates = table.get(name, name)
+    if isinstance(candidates, str):
+        candidates = (candidates,)
+    return next((c for c in candidates if c in offered), candidates[0])
 MAX_ACCEPT_CHARS = 8192
 _QVALUE = re.compile(r"0(\.\d{0,3})?|1(\.0{0,3})?")
 
@@ -42,8 +53,7 @@ def parse_accept(header: str, max_ranges: int) -> list[str]:
 def choose(offered: list[str], default: str, accept: str | None, format_param: str | None, max_ranges: int) -> str:
     """The media type to answer with, among `offered` (default first when the client does not care)."""
     if format_param:
-        wanted = ALIASES.get(format_param.lower(), format_param.lower())
-        wanted = EQUIVALENTS.get(wanted, wanted)
+        wanted = _specific(_specific(format_param.lower(), ALIASES, offered), EQUIVALENTS, offered)
         if wanted in offered:
             return wanted
         raise UnacceptableFormat(f"format={format_param} is not available for this request.",
@@ -51,7 +61,7 @@ def choose(offered: list[str], default: str, accept: str | None, format_param: s
     if not accept or not accept.strip():
         return default
     for media in parse_accept(accept, max_ranges):
-        media = EQUIVALENTS.get(media, media)
+        media = _specific(media, EQUIVALENTS, offered)
         if media in offered:
             return media
         if media == "*/*":

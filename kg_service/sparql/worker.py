@@ -117,13 +117,15 @@ def _check(query: str) -> Checked:
         if node.name == "ServiceGraphPattern":
             raise Refused("SERVICE (federated query) is refused: this public endpoint makes no outbound requests.")
     default, named = [], []
-    for clause in translated.algebra.get("datasetClause") or []:
-        iri = str(clause.get("default") or clause.get("named"))
-        keyword = "FROM" if clause.get("default") else "FROM NAMED"
+    for clause in dict.get(translated.algebra, "datasetClause") or []:
+        # CompValue.get answers the key's own name for a missing key: test membership on the dict instead.
+        is_default = "default" in clause
+        iri = str(dict.__getitem__(clause, "default" if is_default else "named"))
+        keyword = "FROM" if is_default else "FROM NAMED"
         if iri not in PUBLIC:
             raise Refused(f"{keyword} <{iri}> names a graph this endpoint does not serve; the public graphs are "
                           f"{PUBLIC_LIST}. Nothing is ever loaded from a file or a URL.")
-        (default if clause.get("default") else named).append(iri)
+        (default if is_default else named).append(iri)
     # The dataset is applied by the engine call, never by rdflib's FROM handling (which may load graphs).
     translated.algebra["datasetClause"] = None
     return Checked(tuple(default), tuple(named), translated)
