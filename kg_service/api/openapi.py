@@ -103,7 +103,7 @@ def _one_path_per_stored_query(schema: dict[str, Any], holder: StateHolder) -> N
 
 
 _SPARQL_PARAMETERS = [
-    {"name": "query", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 16384},
+    {"name": "query", "in": "query", "required": False, "schema": {"type": "string"},
      "description": "A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE). Without it: the service description.",
      "example": "SELECT ?s WHERE { ?s a <https://w3id.org/knee-soreness/Cause> }"},
     {"name": "default-graph-uri", "in": "query", "required": False,
@@ -132,5 +132,5 @@ def _describe_sparql_protocol(schema: dict[str, Any]) -> None:
         path["post"]["requestBody"] = {"required": True, "content": {
             "application/x-www-form-urlencoded": {"schema": {
                 "type": "object", "required": ["query"],
-                "properties": {"query": {"type": "string", "minLength": 1, "maxLength": 16384}}}},
-            "application/sparql-query": {"schema": {"type": "string", "minLength": 1, "maxLength": 16384}}}}
+                "properties": {"query": {"type": "string", "minLength": 1}}}},
+            "application/sparql-query": {"schema": {"type": "string", "minLength": 1}}}}
