@@ -27,6 +27,7 @@ from kg_service.errors import install_problem_handlers
 from kg_service.reload import reload_on_signal
 from kg_service.settings import Settings
 from kg_service.sparql import router as sparql_router
+from kg_service.sparql.disconnect import ClientDisconnectWatch
 from kg_service.state import StateHolder, build_state
 
 DESCRIPTION = """\
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                        allow_methods=["GET", "POST", "HEAD", "OPTIONS"], allow_headers=["*"],
                        expose_headers=["ETag", "Link", "Retry-After"])
+    app.add_middleware(ClientDisconnectWatch)  # outermost: lets /sparql stop the query of a client that left
     for module in (search, causes, interventions, symptoms, paths, queries, entities, operations, admin):
         app.include_router(module.router)
     app.include_router(symptoms.mechanisms_router)

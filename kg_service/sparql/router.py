@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request, Response
 from kg_service.api.common import get_state, not_modified
 from kg_service.errors import UnacceptableFormat
 from kg_service.sparql import results as fmt
+from kg_service.sparql.disconnect import SCOPE_KEY as CLIENT_GONE
 from kg_service.sparql.executor import Cancelled
 from kg_service.sparql.negotiation import choose
 from kg_service.sparql.prechecks import precheck
@@ -31,7 +32,7 @@ router = APIRouter(tags=["SPARQL"])
 MAX_CACHED_BODY = 256 * 1024
 CACHE_BUDGET_BYTES = 32 * 1024 * 1024
 TRUNCATED_HEADER = "X-Result-Truncated"
-DISCONNECT_POLL_S = 0.2
+DISCONNECT_POLL_S = 0.1
 
 RESPONSES = {200: {"description": "Query results (SELECT/ASK) or an RDF graph (CONSTRUCT/DESCRIBE), or, with no "
                                   "query, the SPARQL 1.1 Service Description.",
@@ -93,10 +94,11 @@ def _describe_service(request: Request, state: ServiceState, wanted: QueryReques
 async def _run(request: Request, runner, job: Job, timeout: float):
     """Run off the event loop; stop the query if the client goes away first."""
     cancel = threading.Event()
+    gone: asyncio.Event | None = request.scope.get(CLIENT_GONE)  # set by ClientDisconnectWatch
     task = asyncio.ensure_future(to_thread.run_sync(runner.run, job, timeout, cancel))
     while not task.done():
         done, _ = await asyncio.wait({task}, timeout=DISCONNECT_POLL_S)
-        if not done and await request.is_disconnected():
+        if not done and (gone.is_set() if gone is not None else await request.is_disconnected()):
             cancel.set()
     return task.result()
 
