@@ -57,7 +57,7 @@ def _cell(value: dict | None) -> str:
 
 def render_table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
     out = [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
     return "\n".join(out) + f"\n({len(rows)} row{'s' if len(rows) != 1 else ''})\n"
 
@@ -75,7 +75,7 @@ def _triples_table(body: bytes) -> str:
     from rdflib import Graph
 
     graph = Graph().parse(data=body, format="nt")
-    term = lambda t: compact(str(t)) if t.__class__.__name__ == "URIRef" else str(t)  # noqa: E731
+    term = lambda t: compact(str(t)) if t.__class__.__name__ == "URIRef" else str(t)
     rows = sorted([term(s), term(p), term(o)[:MAX_CELL]] for s, p, o in graph)
     return render_table(["subject", "predicate", "object"], rows)
 

@@ -10,7 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kg_service.errors import PayloadTooLarge, Problem, QuerySyntaxError, QueryTooComplex, RefusedFeature
+from kg_service.errors import (
+    PayloadTooLarge,
+    Problem,
+    QuerySyntaxError,
+    QueryTooComplex,
+    RefusedFeature,
+)
 from kg_service.graph import ASSERTED_GRAPH, INFERRED_GRAPH
 from kg_service.sparql.executor import failure_to_problem
 from kg_service.sparql.prechecks import UpdateInQuery, precheck, scan
@@ -109,7 +115,7 @@ def test_unicode_escapes_are_refused_anywhere(text: str) -> None:
 
 
 def test_nesting_is_counted_outside_strings_and_parentheses_weigh_more() -> None:
-    braces = lambda n: "SELECT * WHERE " + "{" * n + " ?s ?p ?o " + "}" * n  # noqa: E731
+    braces = lambda n: "SELECT * WHERE " + "{" * n + " ?s ?p ?o " + "}" * n
     assert check(braces(MAX_DEPTH)).depth == MAX_DEPTH
     with pytest.raises(QueryTooComplex, match=f"{MAX_DEPTH + 1} deep"):
         check(braces(MAX_DEPTH + 1))
@@ -175,9 +181,9 @@ _gap = st.lists(st.sampled_from([" ", "\n", "\t", "\r\n", "  ", "# note\n", "#SE
 
 @st.composite
 def hostile_queries(draw) -> str:
-    word = lambda w: draw(_case)(w)  # noqa: E731
-    gap = lambda: draw(_gap)  # noqa: E731
-    target = draw(st.sampled_from([f"<{OUTSIDE}>", "e:sparql", "?endpoint", f"<file:///etc/hostname>"]))
+    word = lambda w: draw(_case)(w)
+    gap = lambda: draw(_gap)
+    target = draw(st.sampled_from([f"<{OUTSIDE}>", "e:sparql", "?endpoint", "<file:///etc/hostname>"]))
     service = word("service") + gap() + (word("silent") + gap() if draw(st.booleans()) else "") + target \
         + gap() + "{ ?s ?p ?o }"
     wrapped = draw(st.sampled_from([
@@ -195,7 +201,7 @@ def hostile_queries(draw) -> str:
 
 @st.composite
 def foreign_datasets(draw) -> str:
-    gap = lambda: draw(_gap)  # noqa: E731
+    gap = lambda: draw(_gap)
     keyword = draw(_case)("from") + gap() + (draw(_case)("named") + gap() if draw(st.booleans()) else "")
     iri = draw(st.sampled_from([f"<{OUTSIDE}>", "<file:///etc/hostname>", f"<{PRIVATE}>", "e:x",
                                 f"<{ASSERTED_GRAPH}x>", "<https://w3id.org/knee-soreness/graph/>"]))

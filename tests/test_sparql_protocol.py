@@ -12,11 +12,13 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+from xml.etree import ElementTree
 
 import httpx
 import pytest
-from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF, RDFS
+from conftest import ROOT, RunningServer, start_server, stop_server
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, RDFS, XSD
 from SPARQLWrapper import (
     CSV,
     GET,
@@ -33,7 +35,9 @@ from SPARQLWrapper import (
     SPARQLWrapper,
 )
 
-from conftest import RunningServer, start_server, stop_server
+from kg_service.graph import load_graph
+from kg_service.sparql.results import Limits, serialize_solutions, serialize_triples
+from kg_service.sparql.worker import Engine, Job, execute
 
 KS = Namespace("https://w3id.org/knee-soreness/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -346,7 +350,7 @@ def fake_remote() -> Iterator[tuple[str, list[dict]]]:
     received: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             form = parse_qs(self.rfile.read(length).decode())
             query = (form.get("query") or [""])[0]
@@ -365,7 +369,7 @@ def fake_remote() -> Iterator[tuple[str, list[dict]]]:
             except OSError:
                 pass
 
-        do_GET = do_POST  # noqa: N815
+        do_GET = do_POST
 
         def log_message(self, *args):
             pass
@@ -414,3 +418,128 @@ def test_remote_is_prechecked_and_its_failures_are_problems(remote_api: httpx.Cl
     hung = remote_api.get("/sparql", params={"query": "SELECT ?x WHERE { ?x ?p ?o } # mode:hang"})
     assert hung.status_code == 503 and hung.json()["type"].endswith("/query-timeout")
     assert time.monotonic() - started < 3.5 and hung.headers["retry-after"]
+
+
+# -- result documents and their limits (in process) ----------------------------------------------------------------
+
+ROWS = [[URIRef("urn:a"), Literal('tab\there "quoted"\nnewline, comma', lang="en")],
+        [BNode("b1"), Literal("42", datatype=XSD.integer)],
+        [URIRef("urn:c"), None]]
+SRX = "{http://www.w3.org/2005/sparql-results#}"
+
+
+def test_results_documents_follow_the_w3c_formats() -> None:
+    limits = Limits(rows=100, bytes=100_000)
+    as_json = json.loads(serialize_solutions(["s", "o"], ROWS, SOLUTION_TYPES[0], limits).body)
+    assert as_json["head"]["vars"] == ["s", "o"]
+    first, second, third = as_json["results"]["bindings"]
+    assert first["o"] == {"type": "literal", "value": 'tab\there "quoted"\nnewline, comma', "xml:lang": "en"}
+    assert second["s"] == {"type": "bnode", "value": "b1"} and second["o"]["datatype"] == str(XSD.integer)
+    assert "o" not in third  # unbound: left out
+
+    xml = ElementTree.fromstring(serialize_solutions(["s", "o"], ROWS, SOLUTION_TYPES[1], limits).body)
+    results = xml.findall(f"{SRX}results/{SRX}result")
+    assert len(results) == 3 and results[1].find(f"{SRX}binding/{SRX}bnode").text == "b1"
+    literal = results[0].find(f"{SRX}binding[@name='o']/{SRX}literal")
+    assert literal.get("{http://www.w3.org/XML/1998/namespace}lang") == "en" and literal.text.startswith("tab\t")
+
+    table = list(csv.reader(io.StringIO(serialize_solutions(["s", "o"], ROWS, "text/csv", limits).body.decode(),
+                                        newline="")))
+    assert table == [["s", "o"], ["urn:a", 'tab\there "quoted"\nnewline, comma'], ["_:b1", "42"], ["urn:c", ""]]
+
+    tsv = serialize_solutions(["s", "o"], ROWS, "text/tab-separated-values", limits).body.decode().split("\n")
+    assert tsv[0] == "?s\t?o"
+    assert tsv[1] == '<urn:a>\t"tab\\there \\"quoted\\"\\nnewline, comma"@en'
+    assert tsv[2] == f'_:b1\t"42"^^<{XSD.integer}>' and tsv[3] == "<urn:c>\t"
+
+
+@pytest.mark.parametrize("media_type", SOLUTION_TYPES)
+def test_truncation_cuts_between_rows_and_says_where(media_type: str) -> None:
+    rows = [[URIRef(f"urn:row{i}"), Literal(f"value {i}")] for i in range(500)]
+    by_rows = serialize_solutions(["s", "o"], rows, media_type, Limits(rows=7, bytes=1_000_000))
+    assert by_rows.truncated == "rows=7" and by_rows.rows == 7
+    by_bytes = serialize_solutions(["s", "o"], rows, media_type, Limits(rows=1000, bytes=2_000))
+    assert by_bytes.truncated == "bytes=2000" and len(by_bytes.body) <= 2_000 and 0 < by_bytes.rows < 500
+    for cut in (by_rows, by_bytes):  # still a complete, parseable document
+        if media_type == SOLUTION_TYPES[0]:
+            assert len(json.loads(cut.body)["results"]["bindings"]) == cut.rows
+        elif media_type == SOLUTION_TYPES[1]:
+            assert len(ElementTree.fromstring(cut.body).findall(f"{SRX}results/{SRX}result")) == cut.rows
+        else:
+            assert len(cut.body.decode().splitlines()) == cut.rows + 1
+
+
+@pytest.mark.parametrize("media_type,rdflib_format", zip(GRAPH_TYPES, ["turtle", "json-ld", "nt", "xml"]))
+def test_graph_results_are_cut_to_whole_documents(media_type: str, rdflib_format: str) -> None:
+    triples = [(URIRef(f"urn:s{i}"), RDFS.label, Literal(f"label number {i}")) for i in range(400)]
+    whole = serialize_triples(triples + triples[:50], media_type, Limits(rows=1000, bytes=1_000_000))
+    assert whole.truncated is None and len(Graph().parse(data=whole.body, format=rdflib_format)) == 400
+    by_rows = serialize_triples(triples, media_type, Limits(rows=25, bytes=1_000_000))
+    assert by_rows.truncated == "rows=25" and len(Graph().parse(data=by_rows.body, format=rdflib_format)) == 25
+    by_bytes = serialize_triples(triples, media_type, Limits(rows=1000, bytes=4_096))
+    assert by_bytes.truncated == "bytes=4096" and len(by_bytes.body) <= 4_096
+    assert len(Graph().parse(data=by_bytes.body, format=rdflib_format)) == by_bytes.rows > 0
+
+
+@pytest.fixture(scope="module")
+def truncating(tmp_path_factory) -> Iterator[RunningServer]:
+    running = start_server(tmp_path_factory.mktemp("truncating"),
+                           env={"KG_MAX_RESULT_ROWS": "5", "KG_MAX_RESULT_BYTES": "4096"})
+    yield running
+    stop_server(running)
+
+
+def test_truncation_is_visible_to_sparqlwrapper_users(truncating: RunningServer) -> None:
+    client = SPARQLWrapper(f"{truncating.url}/sparql")
+    client.setQuery("SELECT * WHERE { ?s ?p ?o }")
+    client.setReturnFormat(JSON)
+    result = client.query()
+    assert result.info()["x-result-truncated"] == "rows=5" and "truncated" in result.info()["warning"]
+    assert len(result.convert()["results"]["bindings"]) == 5
+    client.setQuery("CONSTRUCT WHERE { ?s ?p ?o }")
+    client.setReturnFormat(TURTLE)
+    result = client.query()
+    assert result.info()["x-result-truncated"] in ("rows=5", "bytes=4096")
+    assert len(Graph().parse(data=result.response.read(), format="turtle")) <= 5
+    client.setQuery(f"SELECT ?label WHERE {{ ?s <{RDFS.label}> ?label }} LIMIT 2")
+    client.setReturnFormat(JSON)
+    assert "x-result-truncated" not in client.query().info()
+
+
+# -- the two engines agree, datasets included (in process) ----------------------------------------------------------
+
+PARITY = [
+    (SELECT, (), ()),
+    (CAUSES, (ASSERTED,), ()),
+    (CAUSES, (), (INFERRED,)),
+    (CAUSES.replace("WHERE", f"FROM <{ASSERTED}> WHERE"), (INFERRED,), ()),
+    (GRAPHS, (), ()),
+    (GRAPHS.replace("WHERE", f"FROM NAMED <{INFERRED}> WHERE"), (), ()),
+    (GRAPHS, (ASSERTED,), (ASSERTED,)),
+    (PREFIXES + "SELECT ?l (COUNT(?i) AS ?n) WHERE { ?c a ks:Cause ; rdfs:label ?l . OPTIONAL { ?i ?p ?c } } "
+     "GROUP BY ?l ORDER BY ?l", (), ()),
+]
+
+
+@pytest.fixture(scope="module")
+def engines() -> dict[str, Engine]:
+    nquads = load_graph(ROOT / "ontology").nquads()
+    return {name: Engine(nquads, name) for name in ("oxigraph", "rdflib")}
+
+
+def solutions(engine: Engine, query: str, default: tuple, named: tuple) -> list[dict]:
+    result = execute(engine, Job(query, SOLUTION_TYPES[0], Limits(10_000, 8_000_000), default, named))
+    return json.loads(result.body)["results"]["bindings"]
+
+
+@pytest.mark.parametrize("query,default,named", PARITY, ids=[f"parity-{i}" for i in range(len(PARITY))])
+def test_oxigraph_and_rdflib_answer_alike(engines: dict[str, Engine], query: str, default: tuple,
+                                          named: tuple) -> None:
+    oxigraph, rdflib_rows = (solutions(engines[n], query, default, named) for n in ("oxigraph", "rdflib"))
+    assert oxigraph == rdflib_rows and oxigraph
+
+
+def test_both_engines_describe_as_rdf(engines: dict[str, Engine]) -> None:
+    for engine in engines.values():
+        result = execute(engine, Job(DESCRIBE, "text/turtle", Limits(10_000, 8_000_000)))
+        assert result.media_type == "text/turtle" and OA_LABEL in Graph().parse(data=result.body, format="turtle")

@@ -21,8 +21,8 @@ from urllib.parse import quote
 import httpx
 import psutil
 import pytest
-
 from conftest import RunningServer, start_server, stop_server
+
 from kg_service.errors import QueryFailed, QueryTimeout
 from kg_service.settings import Settings
 from kg_service.sparql.executor import WorkerPool
@@ -85,7 +85,7 @@ def listener() -> Iterator[tuple[str, list[str]]]:
     hits: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             hits.append(f"{self.command} {self.path}")
             body = b'<urn:leak> <urn:p> "fetched-from-listener" .\n'
             self.send_response(200)
@@ -94,7 +94,7 @@ def listener() -> Iterator[tuple[str, list[str]]]:
             self.end_headers()
             self.wfile.write(body)
 
-        do_POST = do_GET  # noqa: N815
+        do_POST = do_GET
 
         def log_message(self, *args):
             pass

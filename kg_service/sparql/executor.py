@@ -200,7 +200,12 @@ class RemoteRunner:
 
     def run(self, job: Job, timeout_s: float, cancel: threading.Event | None = None) -> Serialized:
         from kg_service.graph import PUBLIC_GRAPHS
-        from kg_service.sparql.worker import Refused, SyntaxProblem, check_algebra, query_dataset
+        from kg_service.sparql.worker import (
+            Refused,
+            SyntaxProblem,
+            check_algebra,
+            query_dataset,
+        )
 
         try:
             checked = check_algebra(job.query)

@@ -228,7 +228,7 @@ class Engine:
         return serialize_solutions(variables, rows, job.media_type, job.limits)
 
 
-_OXIGRAPH_POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
+_OXIGRAPH_POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
 
 
 def _syntax(message: str, line: int | None, column: int | None) -> Failure:
