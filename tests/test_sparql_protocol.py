@@ -281,6 +281,8 @@ def test_syntax_errors_give_the_parsers_message_and_position(client: httpx.Clien
       "headers": {"Content-Type": "application/sparql-query"}}, 400, "malformed-request"),
     ({"method": "POST", "data": {"query": ["ASK {}", "ASK {}"]}}, 400, "malformed-request"),
     ({"method": "GET", "params": {"query": "ASK {}", "timeout": "soon"}}, 400, "malformed-request"),
+    ({"method": "GET", "params": {"query": "ASK {}", "timeout": "nan"}}, 400, "malformed-request"),
+    ({"method": "GET", "params": {"query": "ASK {}", "timeout": "-1"}}, 400, "malformed-request"),
     ({"method": "GET", "params": {"query": ""}}, 400, "query-syntax-error"),
     ({"method": "PUT", "content": b"ASK {}"}, 405, "method-not-allowed"),
 ])

@@ -319,6 +319,18 @@ def test_bytes_that_are_not_utf8_are_400(hardened: RunningServer, head: bytes, b
         assert b"invalid-encoding" in reply and b"application/problem+json" in reply
 
 
+def test_huge_accept_headers_are_cheap_and_a_megabyte_one_is_refused(api: httpx.Client,
+                                                                    hardened: RunningServer) -> None:
+    accept = ", ".join(f"application/x-media-type-{i:04d};q=0.{i % 9 + 1}" for i in range(1500)) + ", */*;q=0.01"
+    assert 50_000 < len(accept) < 64_000
+    started = time.monotonic()
+    response = api.get("/sparql", params={"query": "ASK { ?s ?p ?o } # accept"}, headers={"Accept": accept})
+    assert response.status_code in (200, 406) and time.monotonic() - started < 0.5
+    with pytest.raises(httpx.HTTPError), hardened.client() as client:
+        client.get("/sparql", params={"query": "ASK {}"}, headers={"Accept": "a/b, " * 200_000})
+    assert api.get("/healthz").status_code == 200
+
+
 def test_an_oversized_query_string_is_413(api: httpx.Client) -> None:
     query = "ASK {} #" + "x" * 20_000
     response = api.get(f"/sparql?query={quote(query)}")

@@ -9,6 +9,7 @@ short queue; beyond that requests get 503 at once with Retry-After.
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import queue
 import threading
@@ -132,6 +133,9 @@ class WorkerPool:
             raise Overloaded("All SPARQL workers are busy and the queue is full.", hint="Retry in a few seconds.",
                              headers={"Retry-After": "2"})
         try:
+            # Never beyond the configured deadline, whatever the caller asks (a NaN would never expire).
+            limit = self.settings.query_timeout_s
+            timeout_s = min(timeout_s, limit) if math.isfinite(timeout_s) and timeout_s > 0 else limit
             deadline = time.monotonic() + timeout_s
             try:
                 worker = self.idle.get(timeout=timeout_s)

@@ -7,6 +7,7 @@ else is a 4xx problem that says what was wrong.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -101,8 +102,8 @@ async def read_query_request(request: Request, max_body_bytes: int) -> QueryRequ
             timeout = float(timeouts[0])
         except ValueError:
             raise MalformedRequest(f"timeout={timeouts[0]!r} is not a number of seconds.") from None
-        if timeout <= 0:
-            raise MalformedRequest("timeout must be a positive number of seconds.")
+        if not math.isfinite(timeout) or timeout <= 0:  # min(nan, limit) is nan: a deadline that never comes
+            raise MalformedRequest("timeout must be a positive, finite number of seconds.")
     formats = [value for name, value in every if name == "format"]
     return QueryRequest(
         query=queries[0] if queries else None,

@@ -135,7 +135,7 @@ async def sparql(request: Request) -> Response:
     cached = results.get(etag)
     if cached is None:
         # A `timeout` parameter may shorten the deadline, never lengthen it.
-        timeout = min(wanted.timeout or settings.query_timeout_s, settings.query_timeout_s)
+        timeout = settings.query_timeout_s if wanted.timeout is None else min(wanted.timeout, settings.query_timeout_s)
         try:
             cached = await _run(request, state.runner, job, timeout)
         except Cancelled:
