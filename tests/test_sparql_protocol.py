@@ -364,7 +364,8 @@ def fake_remote() -> Iterator[tuple[str, list[dict]]]:
             body = json.dumps(REMOTE_ROWS if "# mode:" in query else EMPTY).encode()
             try:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/sparql-results+json")
+                self.send_header("Content-Type", "application/sparql-results+xml" if "# mode:mislabel" in query
+                                 else "application/sparql-results+json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -416,6 +417,8 @@ def test_remote_is_prechecked_and_its_failures_are_problems(remote_api: httpx.Cl
     assert refused.status_code == from_file.status_code == 400 and received == []
     failed = remote_api.get("/sparql", params={"query": "SELECT ?x WHERE { ?x ?p ?o } # mode:fail"})
     assert failed.status_code == 502 and failed.json()["type"].endswith("/backend-unavailable")
+    mislabelled = remote_api.get("/sparql", params={"query": "SELECT ?x WHERE { ?x ?p ?o } # mode:mislabel"})
+    assert mislabelled.status_code == 502 and "application/sparql-results+xml" in mislabelled.json()["detail"]
     started = time.monotonic()
     hung = remote_api.get("/sparql", params={"query": "SELECT ?x WHERE { ?x ?p ?o } # mode:hang"})
     assert hung.status_code == 503 and hung.json()["type"].endswith("/query-timeout")

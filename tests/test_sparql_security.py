@@ -427,6 +427,14 @@ def test_deadline_kills_and_respawns_with_measured_accuracy(pool: WorkerPool) ->
     assert b'"boolean": true' in pool.run(job("ASK { ?s ?p ?o }"), timeout_s=10).body
 
 
+def test_a_worker_that_died_while_idle_is_replaced_not_used(pool: WorkerPool) -> None:
+    pid = pool.idle.queue[0].process.pid
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.1)
+    assert b'"boolean": true' in pool.run(job("ASK { ?s ?p ?o }"), timeout_s=10).body
+    assert pool.idle.queue[0].process.pid != pid and pool.stats.crashed == 1
+
+
 def test_a_closed_pool_leaves_no_worker_behind(pool: WorkerPool) -> None:
     """A reload closes the old pool while a query may still run on it: that worker stops when it finishes."""
     worker_pid = pool.idle.queue[0].process.pid

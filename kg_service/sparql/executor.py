@@ -127,6 +127,19 @@ class WorkerPool:
         else:
             self.idle.put(worker)
 
+    def _idle_worker(self, deadline: float) -> _Worker:
+        """A live idle worker; one that died while idle (e.g. killed from outside) is replaced, not used."""
+        while True:
+            try:
+                worker = self.idle.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise Overloaded("No SPARQL worker became free within the time limit.",
+                                 headers={"Retry-After": "2"}) from None
+            if worker.process.is_alive():
+                return worker
+            self.stats.crashed += 1
+            self._replace(worker)
+
     def run(self, job: Job, timeout_s: float, cancel: threading.Event | None = None) -> Serialized:
         if not self.admission.acquire(blocking=False):
             self.stats.refused_overload += 1
@@ -137,11 +150,7 @@ class WorkerPool:
             limit = self.settings.query_timeout_s
             timeout_s = min(timeout_s, limit) if math.isfinite(timeout_s) and timeout_s > 0 else limit
             deadline = time.monotonic() + timeout_s
-            try:
-                worker = self.idle.get(timeout=timeout_s)
-            except queue.Empty:
-                raise Overloaded("No SPARQL worker became free within the time limit.",
-                                 headers={"Retry-After": "2"}) from None
+            worker = self._idle_worker(deadline)
             try:
                 worker.connection.send(job)
                 while not worker.connection.poll(POLL_S):
@@ -202,6 +211,19 @@ class RemoteRunner:
         self.settings = settings
         self.client = httpx.Client(timeout=settings.query_timeout_s)
 
+    def _idle_worker(self, deadline: float) -> _Worker:
+        """A live idle worker; one that died while idle (e.g. killed from outside) is replaced, not used."""
+        while True:
+            try:
+                worker = self.idle.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise Overloaded("No SPARQL worker became free within the time limit.",
+                                 headers={"Retry-After": "2"}) from None
+            if worker.process.is_alive():
+                return worker
+            self.stats.crashed += 1
+            self._replace(worker)
+
     def run(self, job: Job, timeout_s: float, cancel: threading.Event | None = None) -> Serialized:
         from kg_service.graph import PUBLIC_GRAPHS
         from kg_service.sparql.worker import (
@@ -233,6 +255,11 @@ class RemoteRunner:
                     raise QuerySyntaxError("The remote SPARQL endpoint rejected the query as malformed.")
                 if response.status_code != 200:
                     raise BackendUnavailable(f"The remote SPARQL endpoint answered {response.status_code}.")
+                answered = response.headers.get("content-type", "").split(";")[0].strip().lower()
+                if answered != job.media_type:  # passing it on under our label would mislabel it
+                    raise BackendUnavailable(f"The remote SPARQL endpoint answered {answered or 'no content type'} "
+                                             f"where {job.media_type} was asked for.",
+                                             hint="Ask for another format, or configure the remote endpoint.")
                 body = bytearray()
                 for chunk in response.iter_bytes():
                     body += chunk
