@@ -25,7 +25,7 @@ from conftest import RunningServer, start_server, stop_server
 
 from kg_service.errors import QueryFailed, QueryTimeout
 from kg_service.settings import Settings
-from kg_service.sparql.executor import WorkerPool
+from kg_service.sparql.executor import PoolClosed, WorkerPool
 from kg_service.sparql.results import JSON_RESULTS, Limits
 from kg_service.sparql.worker import Job
 
@@ -380,6 +380,9 @@ def pool() -> Iterator[WorkerPool]:
     running.close()
 
 
+SLOW_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(STRLEN(?i) = 2) }"  # ~0.7 s
+
+
 def job(text: str) -> Job:
     return Job(query=text, media_type=JSON_RESULTS, limits=Limits(rows=100, bytes=100_000))
 
@@ -435,12 +438,25 @@ def test_a_worker_that_died_while_idle_is_replaced_not_used(pool: WorkerPool) ->
     assert pool.idle.queue[0].process.pid != pid and pool.stats.crashed == 1
 
 
+def test_a_query_waiting_on_a_pool_that_a_reload_closes_is_handed_back_at_once(pool: WorkerPool) -> None:
+    """The router then answers it from the new graph version's pool instead of failing it."""
+    pool.admission = threading.BoundedSemaphore(2)  # one running, one waiting
+    with ThreadPoolExecutor(1) as background:
+        running = background.submit(pool.run, job(SLOW_COUNT), 10)
+        time.sleep(0.1)
+        threading.Timer(0.2, pool.close).start()
+        started = time.monotonic()
+        with pytest.raises(PoolClosed):
+            pool.run(job("ASK {}"), timeout_s=10)
+        assert time.monotonic() - started < 0.5
+        assert b'"8100000"' in running.result().body
+
+
 def test_a_closed_pool_leaves_no_worker_behind(pool: WorkerPool) -> None:
     """A reload closes the old pool while a query may still run on it: that worker stops when it finishes."""
     worker_pid = pool.idle.queue[0].process.pid
     threading.Timer(0.2, pool.close).start()
-    answer = pool.run(job("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(STRLEN(?i) = 2) }"),
-                      timeout_s=10)
+    answer = pool.run(job(SLOW_COUNT), timeout_s=10)
     assert b'"8100000"' in answer.body  # the query in flight still got its answer
     time.sleep(0.2)
     assert gone(worker_pid) and pool.idle.empty()

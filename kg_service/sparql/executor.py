@@ -37,10 +37,15 @@ log = logging.getLogger("kg_service.sparql")
 POLL_S = 0.05
 START_TIMEOUT_S = 120
 RESPAWN_ATTEMPTS = 5
+CLOSED_POLL_S = 0.1
 
 
 class Cancelled(Exception):
     """The client went away; its query was stopped."""
+
+
+class PoolClosed(Exception):
+    """The pool belongs to a graph version that a reload replaced before the query got a worker."""
 
 
 def failure_to_problem(failure: Failure) -> Exception:
@@ -130,11 +135,19 @@ class WorkerPool:
     def _idle_worker(self, deadline: float) -> _Worker:
         """A live idle worker; one that died while idle (e.g. killed from outside) is replaced, not used."""
         while True:
-            try:
-                worker = self.idle.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
+            if self.closed:
+                raise PoolClosed()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise Overloaded("No SPARQL worker became free within the time limit.",
-                                 headers={"Retry-After": "2"}) from None
+                                 headers={"Retry-After": "2"})
+            try:
+                worker = self.idle.get(timeout=min(remaining, CLOSED_POLL_S))
+            except queue.Empty:
+                continue
+            if self.closed:
+                worker.kill()
+                raise PoolClosed()
             if worker.process.is_alive():
                 return worker
             self.stats.crashed += 1
@@ -214,11 +227,19 @@ class RemoteRunner:
     def _idle_worker(self, deadline: float) -> _Worker:
         """A live idle worker; one that died while idle (e.g. killed from outside) is replaced, not used."""
         while True:
-            try:
-                worker = self.idle.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
+            if self.closed:
+                raise PoolClosed()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise Overloaded("No SPARQL worker became free within the time limit.",
-                                 headers={"Retry-After": "2"}) from None
+                                 headers={"Retry-After": "2"})
+            try:
+                worker = self.idle.get(timeout=min(remaining, CLOSED_POLL_S))
+            except queue.Empty:
+                continue
+            if self.closed:
+                worker.kill()
+                raise PoolClosed()
             if worker.process.is_alive():
                 return worker
             self.stats.crashed += 1

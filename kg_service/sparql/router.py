@@ -19,7 +19,7 @@ from kg_service.api.common import get_state, not_modified
 from kg_service.errors import UnacceptableFormat
 from kg_service.sparql import results as fmt
 from kg_service.sparql.disconnect import SCOPE_KEY as CLIENT_GONE
-from kg_service.sparql.executor import Cancelled
+from kg_service.sparql.executor import Cancelled, PoolClosed
 from kg_service.sparql.negotiation import choose
 from kg_service.sparql.prechecks import precheck
 from kg_service.sparql.protocol import QueryRequest, read_query_request
@@ -110,10 +110,17 @@ async def sparql(request: Request) -> Response:
     `default-graph-uri` / `named-graph-uri` select among the public graphs; results by `Accept` (q-values) or
     `format`. SERVICE, LOAD, updates and other graphs are refused; every query has a deadline."""
     state = get_state(request)
-    settings = state.settings
-    wanted = await read_query_request(request, settings.max_body_bytes)
+    wanted = await read_query_request(request, state.settings.max_body_bytes)
     if wanted.query is None:
         return _describe_service(request, state, wanted)
+    try:
+        return await _answer(request, state, wanted)
+    except PoolClosed:  # a reload swapped the graph while the query waited: answer from the new version
+        return await _answer(request, get_state(request), wanted)
+
+
+async def _answer(request: Request, state: ServiceState, wanted: QueryRequest) -> Response:
+    settings = state.settings
     scanned = precheck(wanted.query, settings.max_query_chars, settings.max_nesting_depth)
     if scanned.form in ("select", "ask"):
         offered, default = list(fmt.SOLUTION_FORMATS), fmt.JSON_RESULTS
