@@ -64,3 +64,14 @@ def test_counts_table_matches_the_ontology(client: httpx.Client) -> None:
              "recommendations": "recommendations", "evidence spans": "evidence_spans",
              "mappings to standard vocabularies": "mappings"}
     assert {k: int(v) for k, v in table.items()} == {k: int(stats[v]["value"]) for k, v in names.items()}
+
+
+def test_protege_can_open_the_ontology_by_url(server: RunningServer, tmp_path) -> None:
+    """What Protégé's Open from URL reads: the OWL API parses it with no unparsed triple, in OWL 2 DL."""
+    from kg_service.owlapi import run_owlapi_check
+
+    url = re.search(r"Open from URL…\* `(http://127.0.0.1:8000/ontology\?format=xml)`", README).group(1)
+    document = tmp_path / "ontology.owl"
+    document.write_bytes(httpx.get(url.replace(DEFAULT_URL, server.url), timeout=30).content)
+    report = run_owlapi_check(document, ROOT / "ontology")
+    assert report.ok and report.counts["individuals"] > 150
