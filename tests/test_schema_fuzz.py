@@ -30,7 +30,10 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @settings(max_examples=SCHEMA_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_within_its_schema_and_never_5xx(case) -> None:
     response = case.call(timeout=30)
-    assert response.status_code < 500, f"{case.method} {case.formatted_path} -> {response.status_code}"
+    if response.status_code == 503:  # a deadline the request itself set (timeout=1e-300) is not a failure
+        assert response.json()["type"].rsplit("/", 1)[1] in ("query-timeout", "overloaded"), response.text
+    else:
+        assert response.status_code < 500, f"{case.method} {case.formatted_path} -> {response.status_code}"
     # A schema-valid string is not always valid SPARQL: on /sparql a 400 for a bad query is the right answer.
     excluded = [positive_data_acceptance] if case.path == "/sparql" else []
     case.validate_response(response, excluded_checks=excluded)
