@@ -49,8 +49,9 @@ def build_state(settings: Settings, loaded: LoadedGraph | None = None) -> Servic
     backend = create_backend(settings, loaded)
     search = SearchIndex.build(catalog.select(backend, "search_index"))
     from kg_service.sparql.executor import create_runner
+    from kg_service.sparql.runaway import RunawayGuard
 
-    runner = create_runner(settings, loaded)
+    runner = RunawayGuard(create_runner(settings, loaded))
     return ServiceState(settings=settings, loaded=loaded, backend=backend, catalog=catalog, search=search,
                         runner=runner)
 

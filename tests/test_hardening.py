@@ -186,12 +186,28 @@ def test_memory_bomb_is_stopped_with_memory_bounded(api: httpx.Client, hardened:
     assert query(api, "ASK {}").status_code == 200  # the pool recovered
 
 
+def cartesian(tag: str) -> str:
+    """A runaway query that is new each time (a repeat of one just cut would be refused at once)."""
+    return f"SELECT (COUNT(*) AS ?{tag}) WHERE {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?{tag} }}"
+
+
+def test_a_repeat_of_a_query_cut_at_the_deadline_is_refused_at_once(api: httpx.Client) -> None:
+    first = query(api, cartesian("repeat"))
+    assert first.status_code == 503 and problem_type(first) == "query-timeout"
+    started = time.monotonic()
+    again = query(api, "# the same query, other comments and spacing\n" + cartesian("repeat").replace(" . ", " .\n  "))
+    assert time.monotonic() - started < 0.5
+    assert again.status_code == 503 and problem_type(again) == "query-timeout" and again.json()["repeated"] is True
+    assert int(again.headers["retry-after"]) > 0
+    assert query(api, "ASK { ?s ?p ?o }").status_code == 200  # the workers were not held
+
+
 def test_saturated_pool_answers_503_at_once(api: httpx.Client, hardened: RunningServer) -> None:
     with ThreadPoolExecutor(3) as pool:
-        futures = [pool.submit(query, api, CART3 + f" # {i}") for i in range(2)]
+        futures = [pool.submit(query, api, cartesian(f"busy{i}")) for i in range(2)]
         time.sleep(0.5)
         started = time.monotonic()
-        extra = query(api, CART3 + " # extra")
+        extra = query(api, cartesian("extra"))
         assert time.monotonic() - started < 0.5
         assert extra.status_code == 503 and problem_type(extra) == "overloaded" and extra.headers["retry-after"]
         assert all(f.result().status_code == 503 for f in futures)

@@ -1,0 +1,89 @@
+"""Queries that just ran past the deadline are refused at once for a while, instead of burning a worker again.
+
+Two workers are easy to exhaust: one hostile query a second, each holding a worker for the whole deadline,
+starves everyone else (measured in bench/load.py). Remembering the normalized text of every query cut at the
+deadline (comments and spacing do not make it new) turns each repeat into an immediate 503 with Retry-After,
+so the workers stay free for other queries. Per graph version, bounded in size and time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from kg_service.errors import QueryTimeout
+
+REMEMBER_S = 300.0
+MAX_REMEMBERED = 1024
+
+
+def normalize(query: str) -> str:
+    """The query without comments and with whitespace collapsed; strings and IRIs are kept as written."""
+    out: list[str] = []
+    i, n = 0, len(query)
+    while i < n:
+        c = query[i]
+        if c == "#":
+            end = query.find("\n", i)
+            i = n if end < 0 else end
+        elif c in "\"'":
+            quote = query[i:i + 3] if query[i:i + 3] in ('"""', "'''") else c
+            j = i + len(quote)
+            while j < n and not query.startswith(quote, j):
+                j += 2 if query[j] == "\\" else 1
+            out.append(query[i:j + len(quote)])
+            i = j + len(quote)
+        elif c == "<" and (end := query.find(">", i)) > 0 and not any(ch.isspace() for ch in query[i:end]):
+            out.append(query[i:end + 1])
+            i = end + 1
+        elif c.isspace():
+            if out and out[-1] != " ":
+                out.append(" ")
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out).strip()
+
+
+class RunawayGuard:
+    """Wraps a runner (worker pool or remote): remembers queries cut at the deadline and refuses their repeats."""
+
+    def __init__(self, runner: Any, remember_s: float = REMEMBER_S) -> None:
+        self.runner = runner
+        self.remember_s = remember_s
+        self._cut: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _key(self, query: str) -> str:
+        return hashlib.sha256(normalize(query).encode()).hexdigest()
+
+    def run(self, job: Any, timeout_s: float, cancel: threading.Event | None = None) -> Any:
+        key = self._key(job.query)
+        now = time.monotonic()
+        with self._lock:
+            cut_at = self._cut.get(key)
+            if cut_at is not None and now - cut_at > self.remember_s:
+                del self._cut[key]
+                cut_at = None
+        if cut_at is not None:
+            wait = int(self.remember_s - (now - cut_at)) + 1
+            raise QueryTimeout(f"This query ran past the time limit {now - cut_at:.0f} s ago and is refused "
+                               f"for {wait} s more, so that it cannot hold every worker.",
+                               hint="Add LIMIT, narrow the patterns, or avoid cartesian products.",
+                               headers={"Retry-After": str(wait)}, limit="time", repeated=True)
+        try:
+            return self.runner.run(job, timeout_s, cancel)
+        except QueryTimeout:
+            with self._lock:
+                self._cut[key] = time.monotonic()
+                self._cut.move_to_end(key)
+                while len(self._cut) > MAX_REMEMBERED:
+                    self._cut.popitem(last=False)
+            raise
+
+    def __getattr__(self, name: str) -> Any:  # stats, close, ... of the wrapped runner
+        return getattr(self.runner, name)
