@@ -181,7 +181,8 @@ def test_nothing_acceptable_is_a_406_listing_what_is_available(client: httpx.Cli
     for params, headers, offered in [({"query": SELECT}, {"Accept": "image/png, text/turtle"}, SOLUTION_TYPES),
                                      ({"query": SELECT, "format": "jsonld"}, {}, SOLUTION_TYPES),
                                      ({"query": DESCRIBE}, {"Accept": "application/sparql-results+json"}, GRAPH_TYPES),
-                                     ({"query": CONSTRUCT, "format": "csv"}, {}, GRAPH_TYPES)]:
+                                     ({"query": CONSTRUCT, "format": "csv"}, {}, GRAPH_TYPES),
+                                     ({"query": SELECT, "format": ""}, {}, SOLUTION_TYPES)]:
         response = client.get("/sparql", params=params, headers=headers)
         assert response.status_code == 406
         assert response.headers["content-type"].startswith("application/problem+json")
@@ -281,6 +282,7 @@ def test_syntax_errors_give_the_parsers_message_and_position(client: httpx.Clien
       "headers": {"Content-Type": "application/sparql-query"}}, 400, "malformed-request"),
     ({"method": "POST", "data": {"query": ["ASK {}", "ASK {}"]}}, 400, "malformed-request"),
     ({"method": "GET", "params": {"query": "ASK {}", "timeout": "soon"}}, 400, "malformed-request"),
+    ({"method": "POST", "data": {"format": "json"}}, 400, "malformed-request"),
     ({"method": "GET", "params": {"query": "ASK {}", "timeout": "nan"}}, 400, "malformed-request"),
     ({"method": "GET", "params": {"query": "ASK {}", "timeout": "-1"}}, 400, "malformed-request"),
     ({"method": "GET", "params": {"query": ""}}, 400, "query-syntax-error"),

@@ -52,7 +52,7 @@ def parse_accept(header: str, max_ranges: int) -> list[str]:
 
 def choose(offered: list[str], default: str, accept: str | None, format_param: str | None, max_ranges: int) -> str:
     """The media type to answer with, among `offered` (default first when the client does not care)."""
-    if format_param:
+    if format_param is not None:  # given, even empty: it must name a format we offer
         wanted = _specific(_specific(format_param.lower(), ALIASES, offered), EQUIVALENTS, offered)
         if wanted in offered:
             return wanted

@@ -95,6 +95,9 @@ async def read_query_request(request: Request, max_body_bytes: int) -> QueryRequ
     queries = [value for name, value in every if name == "query"] + ([body_query] if body_query is not None else [])
     if len(queries) > 1:
         raise MalformedRequest("The request carries more than one query.", hint="Send exactly one query.")
+    if not queries and request.method == "POST":  # the service description is a GET; a POST is a query operation
+        raise MalformedRequest("The POST request carries no query.",
+                               hint="Send query=... (form) or the query itself as application/sparql-query.")
     timeout = None
     timeouts = [value for name, value in every if name == "timeout"]
     if timeouts:

@@ -33,6 +33,7 @@ MAX_CACHED_BODY = 256 * 1024
 CACHE_BUDGET_BYTES = 32 * 1024 * 1024
 TRUNCATED_HEADER = "X-Result-Truncated"
 DISCONNECT_POLL_S = 0.1
+MIN_TIMEOUT_S = 0.5
 
 RESPONSES = {200: {"description": "Query results (SELECT/ASK) or an RDF graph (CONSTRUCT/DESCRIBE), or, with no "
                                   "query, the SPARQL 1.1 Service Description.",
@@ -107,8 +108,17 @@ async def _run(request: Request, runner, job: Job, timeout: float):
                   summary="SPARQL 1.1 query endpoint (read-only)")
 async def sparql(request: Request) -> Response:
     """W3C SPARQL 1.1 Protocol, query operation: `query` by GET, form POST or `application/sparql-query` POST;
-    `default-graph-uri` / `named-graph-uri` select among the public graphs; results by `Accept` (q-values) or
-    `format`. SERVICE, LOAD, updates and other graphs are refused; every query has a deadline."""
+    `default-graph-uri` / `named-graph-uri` select among the public graphs (asserted, inferred); results by
+    `Accept` (q-values) or `format` (json, xml, csv, tsv, ttl, jsonld, nt, rdfxml or a media type). With no
+    query: the SPARQL 1.1 Service Description (Turtle, JSON-LD, N-Triples, RDF/XML), or a form for browsers.
+
+    * Read-only and local: SERVICE, LOAD, updates, `\\u` escapes and graphs other than the public ones are refused
+      (400); `update=` / `application/sparql-update` get 403.
+    * Every query has a deadline (503 `query-timeout` with `Retry-After`); `timeout=<seconds>` may shorten it (to 0.5 s at least).
+      When all workers are busy the answer is 503 `overloaded` at once.
+    * A result over the row or byte limit is cut between rows and stays a complete document; the response then
+      carries `X-Result-Truncated: rows=N` (or `bytes=N`) and a `Warning: 199` header. Page with LIMIT/OFFSET.
+    * Responses carry an `ETag` (graph version + request); `If-None-Match` gives 304."""
     state = get_state(request)
     wanted = await read_query_request(request, state.settings.max_body_bytes)
     if wanted.query is None:
@@ -141,8 +151,11 @@ async def _answer(request: Request, state: ServiceState, wanted: QueryRequest) -
     results = _results_cache(state)
     cached = results.get(etag)
     if cached is None:
-        # A `timeout` parameter may shorten the deadline, never lengthen it.
-        timeout = settings.query_timeout_s if wanted.timeout is None else min(wanted.timeout, settings.query_timeout_s)
+        # A `timeout` parameter may shorten the deadline, never lengthen it, nor go below a floor: a deadline
+        # that every query misses would make each request a worker kill and respawn (~0.2 s of CPU).
+        timeout = settings.query_timeout_s
+        if wanted.timeout is not None:
+            timeout = min(max(wanted.timeout, MIN_TIMEOUT_S), timeout)
         try:
             cached = await _run(request, state.runner, job, timeout)
         except Cancelled:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, RDFS
 
 from kg_service.graph import ASSERTED_GRAPH, INFERRED_GRAPH
 from kg_service.sparql import results as fmt
@@ -20,7 +20,9 @@ FORMAT_IRIS = {fmt.JSON_RESULTS: FORMATS.SPARQL_Results_JSON, fmt.XML_RESULTS: F
 
 def service_description(endpoint: str) -> Graph:
     """What the endpoint is: SPARQL 1.1 Query only (no update, no federation), its formats and its dataset."""
-    graph = Graph()
+    graph = Graph(bind_namespaces="none")  # only the prefixes used, not rdflib's 30 defaults
+    graph.bind("rdf", RDF)
+    graph.bind("rdfs", RDFS)
     graph.bind("sd", SD)
     graph.bind("formats", FORMATS)
     service = URIRef(endpoint)
@@ -40,7 +42,7 @@ def service_description(endpoint: str) -> Graph:
         graph.add((dataset, SD.namedGraph, named))
         graph.add((named, RDF.type, SD.NamedGraph))
         graph.add((named, SD.name, name))
-    graph.add((service, URIRef("http://www.w3.org/2000/01/rdf-schema#comment"),
+    graph.add((service, RDFS.comment,
                Literal("Read-only SPARQL 1.1 Query endpoint of the knee-soreness knowledge graph. The default graph "
                        "is the union of the asserted and the inferred graph. SERVICE, LOAD and updates are refused.")))
     return graph
