@@ -14,7 +14,7 @@ import multiprocessing
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -31,7 +31,15 @@ from kg_service.errors import (
 from kg_service.graph import LoadedGraph
 from kg_service.settings import Settings
 from kg_service.sparql.results import Serialized
-from kg_service.sparql.worker import Failure, Job, worker_main
+from kg_service.sparql.worker import (
+    Engine,
+    Failure,
+    Job,
+    Verdict,
+    execute,
+    query_dataset,
+    worker_main,
+)
 
 log = logging.getLogger("kg_service.sparql")
 POLL_S = 0.05
@@ -89,7 +97,8 @@ class WorkerPool:
 
     def __init__(self, settings: Settings, loaded: LoadedGraph) -> None:
         self.settings = settings
-        self.nquads = loaded.nquads()
+        # Remote-backend workers hold no store: they only parse and check, killable at the deadline.
+        self.nquads = b"" if settings.backend == "remote" else loaded.nquads()
         self.context = multiprocessing.get_context("forkserver")
         self.context.set_forkserver_preload(["kg_service.sparql.worker"])
         self.idle: queue.Queue[_Worker] = queue.Queue()
@@ -162,8 +171,10 @@ class WorkerPool:
             # Never beyond the configured deadline, whatever the caller asks (a NaN would never expire).
             limit = self.settings.query_timeout_s
             timeout_s = min(timeout_s, limit) if math.isfinite(timeout_s) and timeout_s > 0 else limit
+            # Waiting for a worker has its own bound; the deadline counts only the query's own run, so a query
+            # that merely queued behind a slow one is not killed (nor remembered as a runaway).
+            worker = self._idle_worker(time.monotonic() + timeout_s)
             deadline = time.monotonic() + timeout_s
-            worker = self._idle_worker(deadline)
             try:
                 worker.connection.send(job)
                 while not worker.connection.poll(POLL_S):
@@ -219,59 +230,37 @@ class RemoteRunner:
     the negotiated format; the wall-clock deadline and the byte limit are enforced while reading.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, checks: WorkerPool | None = None) -> None:
         self.endpoint = settings.endpoint
         self.settings = settings
         self.client = httpx.Client(timeout=settings.query_timeout_s)
+        # rdflib's parse can take seconds of pure-Python CPU (a 16 KB operator chain: 23 s): it runs in the
+        # pool's killable workers, under the same deadline and admission limits, never in the HTTP process.
+        self.checks = checks
 
-    def _idle_worker(self, deadline: float) -> _Worker:
-        """A live idle worker; one that died while idle (e.g. killed from outside) is replaced, not used."""
-        while True:
-            if self.closed:
-                raise PoolClosed()
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise Overloaded("No SPARQL worker became free within the time limit.",
-                                 headers={"Retry-After": "2"})
-            try:
-                worker = self.idle.get(timeout=min(remaining, CLOSED_POLL_S))
-            except queue.Empty:
-                continue
-            if self.closed:
-                worker.kill()
-                raise PoolClosed()
-            if worker.process.is_alive():
-                return worker
-            self.stats.crashed += 1
-            self._replace(worker)
+    def _verdict(self, job: Job, timeout_s: float, cancel: threading.Event | None) -> Verdict:
+        check = replace(job, check_only=True)
+        if self.checks is not None:
+            return self.checks.run(check, timeout_s, cancel)  # type: ignore[return-value]
+        result = execute(Engine(b"", "remote"), check)  # in process: the query CLI
+        if isinstance(result, Failure):
+            raise failure_to_problem(result)
+        return result  # type: ignore[return-value]
 
     def run(self, job: Job, timeout_s: float, cancel: threading.Event | None = None) -> Serialized:
         from kg_service.graph import PUBLIC_GRAPHS
-        from kg_service.sparql.worker import (
-            Refused,
-            SyntaxProblem,
-            check_algebra,
-            query_dataset,
-        )
 
-        try:
-            checked = check_algebra(job.query)
-        except Refused as exc:
-            raise RefusedFeature(str(exc)) from None
-        except SyntaxProblem as exc:
-            extra = {} if exc.line is None else {"line": exc.line, "column": exc.column}
-            where = "" if exc.line is None else f" at line {exc.line}, column {exc.column}"
-            raise QuerySyntaxError(f"{exc}{where}", **extra) from None
-        except RecursionError:
-            raise QueryTooComplex("The query is nested or chained too deeply to evaluate.") from None
+        started = time.monotonic()
+        verdict = self._verdict(job, timeout_s, cancel)
+        deadline = started + timeout_s
         public = [str(g) for g in PUBLIC_GRAPHS]
-        default, named = query_dataset(job, checked) or (public, public)
+        default, named = query_dataset(job, verdict) or (public, public)
         form: dict[str, Any] = {"query": job.query, "default-graph-uri": list(default),
                                 "named-graph-uri": list(named)}
-        deadline = time.monotonic() + timeout_s
+        remaining = max(0.05, deadline - time.monotonic())
         try:
             with self.client.stream("POST", self.endpoint, data=form, headers={"Accept": job.media_type},
-                                    timeout=timeout_s) as response:
+                                    timeout=remaining) as response:
                 if response.status_code == 400:
                     raise QuerySyntaxError("The remote SPARQL endpoint rejected the query as malformed.")
                 if response.status_code != 200:
@@ -303,9 +292,11 @@ class RemoteRunner:
 
     def close(self) -> None:
         self.client.close()
+        if self.checks is not None:
+            self.checks.close()
 
 
 def create_runner(settings: Settings, loaded: LoadedGraph) -> WorkerPool | RemoteRunner:
     if settings.backend == "remote":
-        return RemoteRunner(settings)
+        return RemoteRunner(settings, WorkerPool(settings, loaded))
     return WorkerPool(settings, loaded)
