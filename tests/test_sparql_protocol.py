@@ -550,3 +550,15 @@ def test_both_engines_describe_as_rdf(engines: dict[str, Engine]) -> None:
     for engine in engines.values():
         result = execute(engine, Job(DESCRIBE, "text/turtle", Limits(10_000, 8_000_000)))
         assert result.media_type == "text/turtle" and OA_LABEL in Graph().parse(data=result.body, format="turtle")
+
+
+def test_remote_checks_run_in_killable_workers(remote_api: httpx.Client, fake_remote) -> None:
+    """rdflib needs ~20 s of CPU to parse a 16 KB operator chain: that happens in a worker, cut at the deadline,
+    while the HTTP process keeps answering; nothing reaches the remote endpoint."""
+    _, received = fake_remote
+    received.clear()
+    started = time.monotonic()
+    chain = remote_api.post("/sparql", data={"query": "SELECT (" + "+".join(["1"] * 8000) + " AS ?x) {} # mode:ok"})
+    assert chain.status_code == 503 and chain.json()["type"].endswith("/query-timeout")
+    assert time.monotonic() - started < 3.5 and received == []
+    assert remote_api.get("/healthz").status_code == 200

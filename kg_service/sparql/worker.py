@@ -47,6 +47,15 @@ class Job:
     limits: Limits
     default_graphs: tuple[str, ...] = ()  # the protocol's default-graph-uri values (already checked public)
     named_graphs: tuple[str, ...] = ()  # the protocol's named-graph-uri values
+    check_only: bool = False  # parse and check, answer a Verdict: the remote backend's checks, under the deadline
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A query that passed the algebra checks, and the FROM / FROM NAMED IRIs it names."""
+
+    from_default: tuple[str, ...]
+    from_named: tuple[str, ...]
 
 
 @dataclass
@@ -153,7 +162,7 @@ def check_algebra(query: str) -> Checked:
     return checked
 
 
-def query_dataset(job: Job, checked: Checked) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+def query_dataset(job: Job, checked: Checked | Verdict) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """(default graphs, named graphs) of the query, or None for the service's own dataset.
 
     SPARQL 1.1 Protocol §2.1.4: a dataset given by the protocol replaces the query's FROM / FROM NAMED; a
@@ -171,6 +180,8 @@ class Engine:
 
     def __init__(self, nquads: bytes, backend: str) -> None:
         self.backend = backend
+        if backend == "remote":
+            return  # the remote store answers; this worker only parses and checks
         if backend == "rdflib":
             from rdflib import Dataset, URIRef
 
@@ -243,10 +254,13 @@ def _syntax(message: str, line: int | None, column: int | None) -> Failure:
     return Failure("syntax", f"{message} at line {line}, column {column}", {"line": line, "column": column})
 
 
-def execute(engine: Engine, job: Job) -> Serialized | Failure:
+def execute(engine: Engine, job: Job) -> Serialized | Verdict | Failure:
     """One query, start to finish, mapping every failure to a Failure the parent can report."""
     try:
-        return engine.run(job, check_algebra(job.query))
+        checked = check_algebra(job.query)
+        if job.check_only:
+            return Verdict(checked.from_default, checked.from_named)
+        return engine.run(job, checked)
     except SyntaxProblem as exc:
         return _syntax(str(exc), exc.line, exc.column)
     except Refused as exc:
