@@ -4,11 +4,14 @@ would try: case, whitespace, comments, prefixed names, nesting, escapes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.requests import Request
 
 from kg_service.errors import (
     PayloadTooLarge,
@@ -20,6 +23,7 @@ from kg_service.errors import (
 from kg_service.graph import ASSERTED_GRAPH, INFERRED_GRAPH
 from kg_service.sparql.executor import failure_to_problem
 from kg_service.sparql.prechecks import UpdateInQuery, precheck, scan
+from kg_service.sparql.protocol import read_query_request
 from kg_service.sparql.results import JSON_RESULTS, Limits
 from kg_service.sparql.worker import Engine, Failure, Job, execute
 
@@ -242,3 +246,46 @@ def test_arbitrary_text_only_ever_yields_a_problem_or_an_answer(engine: Engine, 
         assert problem.status in (400, 500) and "Traceback" not in problem.detail
     else:
         assert SECRET not in result.body.decode()
+
+
+# -- the protocol layer: arbitrary bytes in the query string and the form body ---------------------------------
+
+
+def _request(method: str, query_string: bytes, body: bytes, content_type: bytes) -> Request:
+    sent = False
+
+    async def receive() -> dict:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    return Request({"type": "http", "method": method, "path": "/sparql", "query_string": query_string,
+                    "headers": headers if method == "POST" else []}, receive)
+
+
+_BYTES = st.lists(st.sampled_from([b"query=", b"update=", b"format=", b"timeout=", b"default-graph-uri=", b"&",
+                                   b"%FF", b"%ED%A0%80", b"%C3%A9", b"\xff", b"\xc3\xa9", b"+", b"%", b"%2", b"ASK",
+                                   b"{}", b"=", b";", b"\x00", b"%00", b"nan"]), max_size=12).map(b"".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(method=st.sampled_from(["GET", "POST"]), query_string=st.one_of(_BYTES, st.binary(max_size=40)),
+       body=st.one_of(_BYTES, st.binary(max_size=40)),
+       content_type=st.sampled_from([b"application/x-www-form-urlencoded", b"application/sparql-query",
+                                     b"application/sparql-update", b"text/plain"]))
+def test_request_parsing_yields_clean_text_or_a_problem(method: str, query_string: bytes, body: bytes,
+                                                        content_type: bytes) -> None:
+    try:
+        parsed = asyncio.run(read_query_request(_request(method, query_string, body, content_type), 65_536))
+    except Problem as problem:
+        assert 400 <= problem.status < 500
+        return
+    for text in (parsed.query or "", parsed.format or "", *parsed.default_graphs, *parsed.named_graphs):
+        text.encode("utf-8", "strict")  # no lone surrogates
+        sent = (query_string + body).lower()
+        if b"\xef\xbf\xbd" not in sent and b"%ef%bf%bd" not in sent:
+            assert "\ufffd" not in text  # invalid bytes are refused, never replaced
+    assert parsed.timeout is None or (math.isfinite(parsed.timeout) and parsed.timeout > 0)
