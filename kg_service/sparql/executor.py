@@ -173,7 +173,7 @@ class WorkerPool:
             timeout_s = min(timeout_s, limit) if math.isfinite(timeout_s) and timeout_s > 0 else limit
             # Waiting for a worker has its own bound; the deadline counts only the query's own run, so a query
             # that merely queued behind a slow one is not killed (nor remembered as a runaway).
-            worker = self._idle_worker(time.monotonic() + timeout_s)
+            worker = self._idle_worker(time.monotonic() + self.settings.queue_timeout_s)
             deadline = time.monotonic() + timeout_s
             try:
                 worker.connection.send(job)
