@@ -36,7 +36,7 @@ from kg_service.sparql.results import (
 
 PUBLIC = {str(g) for g in PUBLIC_GRAPHS}
 PUBLIC_LIST = ", ".join(f"<{g}>" for g in sorted(PUBLIC))
-WORKER_NICENESS = 5
+WORKER_NICENESS = 10
 CHECK_CACHE_SIZE = 256  # parsed verdicts per worker: a repeated query skips rdflib's parse
 
 
