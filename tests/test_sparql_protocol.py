@@ -562,3 +562,11 @@ def test_remote_checks_run_in_killable_workers(remote_api: httpx.Client, fake_re
     assert chain.status_code == 503 and chain.json()["type"].endswith("/query-timeout")
     assert time.monotonic() - started < 3.5 and received == []
     assert remote_api.get("/healthz").status_code == 200
+
+
+def test_computed_literals_keep_their_lexical_form(client: httpx.Client) -> None:
+    """rdflib's literal normalization would turn an ill-typed "true "^^xsd:boolean into "false"."""
+    query = f'SELECT ?b ?d WHERE {{ BIND(STRDT("true ", <{XSD.boolean}>) AS ?b) BIND(STRDT("2.50", <{XSD.string}>) AS ?d) }}'
+    row = bindings(client.get("/sparql", params={"query": query}))[0]
+    assert row["b"] == {"type": "literal", "value": "true ", "datatype": str(XSD.boolean)}
+    assert row["d"] == {"type": "literal", "value": "2.50"}

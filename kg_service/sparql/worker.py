@@ -18,11 +18,14 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyoxigraph
 import rdflib.plugins.sparql as rdflib_sparql
 from pyparsing import ParseBaseException
+from rdflib import Literal, URIRef
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.sparql import Query
+from rdflib.term import Identifier
 
 from kg_service.backends.terms import to_rdflib
 from kg_service.graph import PUBLIC_GRAPHS
@@ -35,6 +38,7 @@ from kg_service.sparql.results import (
 )
 
 PUBLIC = {str(g) for g in PUBLIC_GRAPHS}
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 PUBLIC_LIST = ", ".join(f"<{g}>" for g in sorted(PUBLIC))
 WORKER_NICENESS = 10
 CHECK_CACHE_SIZE = 256  # parsed verdicts per worker: a repeated query skips rdflib's parse
@@ -228,10 +232,10 @@ class Engine:
         if isinstance(result, ox.QueryBoolean):
             return serialize_boolean(bool(result), job.media_type)
         if isinstance(result, ox.QueryTriples):
-            triples = ((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in result)
+            triples = ((exact(t.subject), exact(t.predicate), exact(t.object)) for t in result)
             return serialize_triples(triples, job.media_type, job.limits)
         variables = [v.value for v in result.variables]
-        rows = ([None if solution[v] is None else to_rdflib(solution[v]) for v in variables] for solution in result)
+        rows = ([None if solution[v] is None else exact(solution[v]) for v in variables] for solution in result)
         return serialize_solutions(variables, rows, job.media_type, job.limits)
 
     def _run_rdflib(self, job: Job, checked: Checked, dataset) -> Serialized:
@@ -246,6 +250,16 @@ class Engine:
 
 
 _OXIGRAPH_POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
+
+
+def exact(term: Any) -> Identifier:
+    """A pyoxigraph term as an rdflib term with its lexical form untouched: rdflib's default normalization
+    would answer "01"^^xsd:integer as "1" and the ill-typed "true "^^xsd:boolean as "false"."""
+    if isinstance(term, pyoxigraph.Literal) and not term.language:
+        datatype = term.datatype.value
+        if datatype != XSD_STRING:
+            return Literal(term.value, datatype=URIRef(datatype), normalize=False)
+    return to_rdflib(term)
 
 
 def _syntax(message: str, line: int | None, column: int | None) -> Failure:
