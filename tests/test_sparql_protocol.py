@@ -304,7 +304,7 @@ def test_protocol_errors_are_problems(client: httpx.Client, request_kwargs: dict
 def test_service_description(server: RunningServer, client: httpx.Client, accept: str | None,
                              rdflib_format: str) -> None:
     response = client.get("/sparql", headers={"Accept": accept} if accept else {})
-    assert response.status_code == 200
+    assert response.status_code == 200 and "Accept" in response.headers["vary"]
     assert response.headers["content-type"].split(";")[0] == (accept or "text/turtle")
     graph = Graph().parse(data=response.text, format=rdflib_format)
     service = graph.value(predicate=RDF.type, object=SD.Service)

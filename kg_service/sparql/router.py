@@ -82,14 +82,15 @@ def _describe_service(request: Request, state: ServiceState, wanted: QueryReques
     settings = state.settings
     media = choose([fmt.TURTLE, fmt.JSONLD, fmt.NTRIPLES, fmt.RDFXML, "text/html"], fmt.TURTLE,
                    request.headers.get("accept"), wanted.format, settings.max_accept_ranges)
+    headers = {"Vary": "Accept"}  # one URL, several representations
     if media == "text/html":
-        return Response(query_page(), media_type="text/html; charset=utf-8")
+        return Response(query_page(), media_type="text/html; charset=utf-8", headers=headers)
     graph = service_description(str(request.url.replace(query="")))
     if media == fmt.JSONLD:
         body = graph.serialize(format="json-ld", auto_compact=True).encode()
     else:
         body = graph.serialize(format=fmt.RDFLIB_GRAPH_FORMATS[media], encoding="utf-8")
-    return Response(body, media_type=media)
+    return Response(body, media_type=media, headers=headers)
 
 
 async def _run(request: Request, runner, job: Job, timeout: float):
