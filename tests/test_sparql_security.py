@@ -207,7 +207,7 @@ def test_cartesian_product_is_cut_at_the_deadline_healthz_stays_fast_and_saturat
             assert probe.get("/sparql", params={"query": "ASK {}"}).status_code == 200
         results = [f.result() for f in runaways]
     assert extra.status_code == 503 and problem_type(extra) == "overloaded" and int(extra.headers["retry-after"]) > 0
-    assert extra_elapsed < 0.5
+    assert extra_elapsed < 1.0  # at once: long before any deadline
     for response, elapsed in results:
         assert response.status_code == 503 and problem_type(response) == "query-timeout"
         body = response.json()
@@ -328,7 +328,7 @@ def test_huge_accept_headers_are_cheap_and_a_megabyte_one_is_refused(api: httpx.
     assert 50_000 < len(accept) < 64_000
     started = time.monotonic()
     response = api.get("/sparql", params={"query": "ASK { ?s ?p ?o } # accept"}, headers={"Accept": accept})
-    assert response.status_code in (200, 406) and time.monotonic() - started < 0.5
+    assert response.status_code in (200, 406) and time.monotonic() - started < 1.0
     with pytest.raises(httpx.HTTPError), hardened.client() as client:
         client.get("/sparql", params={"query": "ASK {}"}, headers={"Accept": "a/b, " * 200_000})
     assert api.get("/healthz").status_code == 200
@@ -355,12 +355,12 @@ def test_a_client_that_disconnects_cancels_its_query(server: RunningServer) -> N
         sock.sendall(f"GET /sparql?query={quote(CART3 + ' # disconnect')} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         time.sleep(0.5)
     hung_up = time.monotonic()
-    while time.monotonic() - hung_up < 3 and before <= workers():
+    while time.monotonic() - hung_up < 5 and before <= workers():
         time.sleep(0.05)
     killed = before - workers()
     assert killed, "no worker was stopped after the client went away"
     elapsed = time.monotonic() - hung_up
-    assert elapsed < 1.5
+    assert elapsed < 3.0  # well before the 10 s deadline: the hang-up stopped it
     print(f"\nworker killed {elapsed * 1000:.0f} ms after the client hung up")
     with server.client() as client:
         deadline = time.monotonic() + 10
@@ -426,7 +426,7 @@ def test_deadline_kills_and_respawns_with_measured_accuracy(pool: WorkerPool) ->
     with pytest.raises(QueryTimeout) as timeout:
         pool.run(job(CART3), timeout_s=1.0)
     overshoot = time.monotonic() - started - 1.0
-    assert 0 <= overshoot < 0.25 and timeout.value.status == 503 and timeout.value.headers["Retry-After"]
+    assert 0 <= overshoot < 0.5 and timeout.value.status == 503 and timeout.value.headers["Retry-After"]
     assert gone(pid)
     respawn = wait_for_idle_worker(pool)
     print(f"\ndeadline overshoot {overshoot * 1000:.0f} ms, respawn {respawn * 1000:.0f} ms")
