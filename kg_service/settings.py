@@ -27,8 +27,10 @@ class Settings(BaseSettings):
     query_timeout_s: float = Field(10.0, gt=0, description="Wall-clock deadline per user query.")
     worker_count: int = Field(2, ge=1, description="Worker processes that run user SPARQL.")
     queue_size: int = Field(64, ge=0, description="Queries that may wait for a worker before 503.")
-    queue_timeout_s: float = Field(10.0, gt=0, description="How long a query may wait for a free worker before 503.")
+    queue_timeout_s: float = Field(30.0, gt=0, description="How long a query may wait for a free worker before 503.")
     worker_memory_mb: int = Field(1024, ge=128, description="RLIMIT_AS of each worker process.")
+    worker_niceness: int = Field(10, ge=0, le=19, description="CPU niceness of the workers (the HTTP process "
+                                 "keeps priority, so /healthz stays fast while a query burns).")
     max_query_chars: int = Field(16_384, ge=64, description="Longest accepted query text.")
     max_body_bytes: int = Field(65_536, ge=256, description="Largest accepted request body.")
     max_nesting_depth: int = Field(24, ge=4, description="Deepest accepted bracket nesting in a query.")

@@ -67,9 +67,10 @@ def failure_to_problem(failure: Failure) -> Exception:
 
 
 class _Worker:
-    def __init__(self, context: Any, nquads: bytes, backend: str, memory_mb: int) -> None:
+    def __init__(self, context: Any, nquads: bytes, backend: str, memory_mb: int, niceness: int) -> None:
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=worker_main, args=(child, nquads, backend, memory_mb), daemon=True)
+        self.process = context.Process(target=worker_main, args=(child, nquads, backend, memory_mb, niceness),
+                                       daemon=True)
         self.process.start()
         child.close()
 
@@ -111,7 +112,8 @@ class WorkerPool:
             self.idle.put(worker)
 
     def _spawn(self) -> _Worker:
-        return _Worker(self.context, self.nquads, self.settings.backend, self.settings.worker_memory_mb)
+        return _Worker(self.context, self.nquads, self.settings.backend, self.settings.worker_memory_mb,
+                       self.settings.worker_niceness)
 
     def _replace(self, worker: _Worker) -> None:
         """Kill a worker and start its successor in the background, so the request answers at once."""

@@ -12,7 +12,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Request, Response
 
 from kg_service.api.common import get_state, not_modified
@@ -93,11 +93,23 @@ def _describe_service(request: Request, state: ServiceState, wanted: QueryReques
     return Response(body, media_type=media, headers=headers)
 
 
+def _sparql_threads(request: Request) -> CapacityLimiter:
+    """Threads that wait on the worker pool get their own limiter: queued /sparql queries must never use up
+    the threads the friendly endpoints answer from (anyio's default pool has 40)."""
+    limiter = getattr(request.app.state, "sparql_threads", None)
+    if limiter is None:
+        settings = request.app.state.settings
+        limiter = CapacityLimiter(settings.worker_count + settings.queue_size + 1)
+        request.app.state.sparql_threads = limiter
+    return limiter
+
+
 async def _run(request: Request, runner, job: Job, timeout: float):
     """Run off the event loop; stop the query if the client goes away first."""
     cancel = threading.Event()
     gone: asyncio.Event | None = request.scope.get(CLIENT_GONE)  # set by ClientDisconnectWatch
-    task = asyncio.ensure_future(to_thread.run_sync(runner.run, job, timeout, cancel))
+    task = asyncio.ensure_future(to_thread.run_sync(runner.run, job, timeout, cancel,
+                                                    limiter=_sparql_threads(request)))
     while not task.done():
         done, _ = await asyncio.wait({task}, timeout=DISCONNECT_POLL_S)
         if not done and (gone.is_set() if gone is not None else await request.is_disconnected()):

@@ -84,14 +84,15 @@ class Checked:
     translated: Query
 
 
-def harden_process(memory_mb: int | None) -> None:
+def harden_process(memory_mb: int | None, niceness: int = WORKER_NICENESS) -> None:
     """Limits a worker sets on itself before it loads anything."""
     if memory_mb:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     # Below the HTTP process in CPU priority: a runaway query never slows /healthz, even on two cores.
-    with contextlib.suppress(OSError):
-        os.nice(WORKER_NICENESS)
+    if niceness:
+        with contextlib.suppress(OSError):
+            os.nice(niceness)
     socket.setdefaulttimeout(1)
     urllib.request.install_opener(urllib.request.OpenerDirector())
     rdflib_sparql.SPARQL_LOAD_GRAPHS = False
@@ -292,9 +293,10 @@ def execute(engine: Engine, job: Job) -> Serialized | Verdict | Failure:
         return Failure("failed", f"The engine could not evaluate the query: {type(exc).__name__}.")
 
 
-def worker_main(connection: Any, nquads: bytes, backend: str, memory_mb: int | None) -> None:
+def worker_main(connection: Any, nquads: bytes, backend: str, memory_mb: int | None,
+                niceness: int = WORKER_NICENESS) -> None:
     """The loop of one worker process: receive a Job, send back Serialized or Failure."""
-    harden_process(memory_mb)
+    harden_process(memory_mb, niceness)
     engine = Engine(nquads, backend)
     connection.send("ready")
     while True:
