@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     holder.current.catalog.observer = holder.observe_queries
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                        allow_methods=["GET", "POST", "HEAD", "OPTIONS"], allow_headers=["*"],
-                       expose_headers=["ETag", "Link", "Retry-After"])
+                       expose_headers=["ETag", "Link", "Retry-After", "X-Result-Truncated", "Warning"])
     app.add_middleware(ClientDisconnectWatch)  # outermost: lets /sparql stop the query of a client that left
     for module in (search, causes, interventions, symptoms, paths, queries, entities, operations, admin):
         app.include_router(module.router)

@@ -51,7 +51,7 @@ def build_state(settings: Settings, loaded: LoadedGraph | None = None) -> Servic
     from kg_service.sparql.executor import create_runner
     from kg_service.sparql.runaway import RunawayGuard
 
-    runner = RunawayGuard(create_runner(settings, loaded))
+    runner = RunawayGuard(create_runner(settings, loaded), settings.query_timeout_s)
     return ServiceState(settings=settings, loaded=loaded, backend=backend, catalog=catalog, search=search,
                         runner=runner)
 

@@ -131,5 +131,6 @@ def _describe_sparql_protocol(schema: dict[str, Any]) -> None:
         path["post"]["parameters"] = [p for p in _SPARQL_PARAMETERS if p["name"] != "query"]
         path["post"]["requestBody"] = {"required": True, "content": {
             "application/x-www-form-urlencoded": {"schema": {
-                "type": "object", "properties": {"query": {"type": "string", "minLength": 1}}}},
+                "type": "object", "required": ["query"],
+                "properties": {"query": {"type": "string", "minLength": 1}}}},
             "application/sparql-query": {"schema": {"type": "string", "minLength": 1}}}}

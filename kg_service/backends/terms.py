@@ -32,5 +32,5 @@ def to_rdflib(term: object) -> Identifier:
         datatype = term.datatype.value
         if datatype == "http://www.w3.org/2001/XMLSchema#string":
             return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(datatype))
+        return Literal(term.value, datatype=URIRef(datatype), normalize=False)  # keep the lexical form as stored
     raise TypeError(f"cannot convert {term!r}")

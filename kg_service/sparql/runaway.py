@@ -39,6 +39,9 @@ def normalize(query: str) -> str:
         elif c == "<" and (end := query.find(">", i)) > 0 and not any(ch.isspace() for ch in query[i:end]):
             out.append(query[i:end + 1])
             i = end + 1
+        elif c == "\\":  # an escape (e.g. ex:a\\#b): the next character is part of a name, not a comment
+            out.append(query[i:i + 2])
+            i += 2
         elif c.isspace():
             if out and out[-1] != " ":
                 out.append(" ")
@@ -52,8 +55,9 @@ def normalize(query: str) -> str:
 class RunawayGuard:
     """Wraps a runner (worker pool or remote): remembers queries cut at the deadline and refuses their repeats."""
 
-    def __init__(self, runner: Any, remember_s: float = REMEMBER_S) -> None:
+    def __init__(self, runner: Any, full_timeout_s: float, remember_s: float = REMEMBER_S) -> None:
         self.runner = runner
+        self.full_timeout_s = full_timeout_s
         self.remember_s = remember_s
         self._cut: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
@@ -78,6 +82,8 @@ class RunawayGuard:
         try:
             return self.runner.run(job, timeout_s, cancel)
         except QueryTimeout:
+            if timeout_s < self.full_timeout_s:  # cut by the client's own lower timeout=: not a runaway
+                raise
             with self._lock:
                 self._cut[key] = time.monotonic()
                 self._cut.move_to_end(key)
