@@ -17,7 +17,14 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
-from kg_service.graph import KS, OA, SOURCE_TEXT, OntologyLoadError, ontology_files, parse_asserted
+from kg_service.graph import (
+    KS,
+    OA,
+    SOURCE_TEXT,
+    OntologyLoadError,
+    ontology_files,
+    parse_asserted,
+)
 from kg_service.settings import PROJECT_ROOT, Settings
 
 SHARED_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus" / "knee-night-soreness.txt"
@@ -304,7 +311,7 @@ def check_hermit(ontology_dir: Path) -> list[Problem]:
 
 # 8. OWL API ----------------------------------------------------------------------------------------------------
 
-def owlapi_problems(report) -> list[Problem]:  # noqa: ANN001 - kg_service.owlapi.OwlApiReport, imported lazily
+def owlapi_problems(report) -> list[Problem]:
     problems = [Problem(f"the OWL API could not turn this triple into an axiom: {t}", "ks-knowledge.ttl / "
                         "ks-schema.ttl", "declare the terms it uses, or replace the construct with OWL 2 DL")
                 for t in report.unparsed]

@@ -8,10 +8,10 @@ import hashlib
 import re
 
 import pytest
+from conftest import ROOT, SHARED
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
-from conftest import ROOT, SHARED
 from kg_service.graph import KS, OA, load_graph, parse_asserted
 from kg_service.validation import (
     check_declarations,

@@ -8,16 +8,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, SHARED
+from ontology_copies import ONTOLOGY, edited_copy
 from rdflib import BNode, URIRef
 from rdflib.namespace import OWL, RDF
 
-from conftest import ROOT, SHARED
 from kg_service.backends import create_backend
 from kg_service.catalog import Catalog
 from kg_service.graph import KS, load_graph, parse_asserted
 from kg_service.owlapi import OwlApiReport, owlapi_roundtrip, run_owlapi_check
 from kg_service.settings import Settings
-from ontology_copies import ONTOLOGY, edited_copy
 
 CATALOG = Catalog.load(ROOT / "queries")
 QUESTIONS = [q for path in (SHARED / "competency-questions.json", ONTOLOGY / "competency-questions.json")

@@ -6,9 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from kg_service.validation import HermitResult, check_hermit, hermit_problems, run_hermit
 from ontology_copies import ONTOLOGY, edited_copy
+
+from kg_service.validation import (
+    HermitResult,
+    check_hermit,
+    hermit_problems,
+    run_hermit,
+)
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ontology_copies import ONTOLOGY, edited_copy
 
 from kg_service.graph import parse_asserted
 from kg_service.validation import check_shacl
-from ontology_copies import ONTOLOGY, edited_copy
 
 KNOWLEDGE = "ks-knowledge.ttl"
 

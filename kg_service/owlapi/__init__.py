@@ -84,7 +84,7 @@ def compiled_classes() -> Path:
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="build-", dir=CACHE_DIR))
     done = subprocess.run(["javac", "-nowarn", "-encoding", "UTF-8", "-cp", cp, "-d", str(staging), str(JAVA_SOURCE)],
-                          capture_output=True, text=True, timeout=TIMEOUT_S)
+                          capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
     if done.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
         raise OwlApiUnavailable(f"OwlApiCheck.java does not compile: {done.stderr.strip()[-2000:]}")
@@ -122,7 +122,7 @@ def _run(mode: str, sources: list[Path], *extra: str, catalog_dir: Path | None =
             args += ["--map", f"{iri}={local.resolve()}"]
     command = ["java", "-Xss8m", "-cp", f"{compiled_classes()}{os.pathsep}{classpath()}", "OwlApiCheck", mode,
                *args, *extra, *(str(s.resolve()) for s in sources)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
     if done.returncode != 0:
         raise OwlApiLoadError(f"the OWL API could not load {', '.join(s.name for s in sources)}: "
                               f"{done.stderr.strip()[-3000:]}")
