@@ -10,9 +10,9 @@ import warnings
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
-from kg_service.graph import KS, OA, OBO, OBOINOWL, parse_asserted
+from kg_service.graph import KS, PREFIXES, parse_asserted
 
 ONTOLOGY_IRI = URIRef(KS["ontology"])
 VERSION_IRI = URIRef(KS["releases/0.1.0/ontology"])
@@ -21,9 +21,6 @@ MODULE_HEADER_ONLY = {RDF.type, OWL.imports, OWL.versionIRI}  # what stays with 
 MERGED_TITLE = "Knee-soreness ontology (schema and knowledge modules merged)"
 MERGED_LABEL = "Knee-soreness ontology"
 SERIALIZERS = {"ttl": "turtle", "xml": "pretty-xml", "jsonld": "json-ld", "nt": "nt"}
-PREFIXES = {"ks": str(KS), "owl": str(OWL), "rdf": str(RDF), "rdfs": str(RDFS), "xsd": str(XSD),
-            "skos": str(SKOS), "dcterms": str(DCTERMS), "prov": "http://www.w3.org/ns/prov#", "oa": str(OA),
-            "obo": str(OBO), "oboInOwl": str(OBOINOWL)}
 
 
 def merged_ontology(ontology_dir: Path) -> Graph:

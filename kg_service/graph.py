@@ -11,13 +11,18 @@ from pathlib import Path
 
 import owlrl
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 KS = Namespace("https://w3id.org/knee-soreness/")
 OA = Namespace("http://www.w3.org/ns/oa#")
 OBO = Namespace("http://purl.obolibrary.org/obo/")
 OBOINOWL = Namespace("http://www.geneontology.org/formats/oboInOwl#")
 IAO_DEFINITION = OBO["IAO_0000115"]
+
+# The one prefix table: Turtle/RDF-XML bindings and the inline JSON-LD context of every RDF answer and export.
+PREFIXES = {"ks": str(KS), "owl": str(OWL), "rdf": str(RDF), "rdfs": str(RDFS), "xsd": str(XSD),
+            "skos": "http://www.w3.org/2004/02/skos/core#", "dcterms": "http://purl.org/dc/terms/",
+            "prov": "http://www.w3.org/ns/prov#", "oa": str(OA), "obo": str(OBO), "oboInOwl": str(OBOINOWL)}
 
 ASSERTED_GRAPH = URIRef(KS["graph/asserted"])
 INFERRED_GRAPH = URIRef(KS["graph/inferred"])

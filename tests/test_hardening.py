@@ -8,11 +8,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
 from conftest import RunningServer, start_server, stop_server
 
 DEADLINE_S = 2.0
-CART3 = "SELECT (COUNT(*) AS ?c) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from kg_service.api import answers
 from kg_service.api.common import State, cached_response, local_id, require_entity
 from kg_service.api.models import EntityDetail
 from kg_service.catalog import ID_PATTERN
-from kg_service.graph import KS, OA, OBO, OBOINOWL
+from kg_service.graph import KS, PREFIXES
 from kg_service.sparql.negotiation import choose
 from kg_service.state import ServiceState
 
@@ -29,10 +29,7 @@ RDF_FORMATS = {  # media type -> (rdflib serializer, format= alias)
     "application/rdf+xml": ("xml", "xml"),
     "application/n-triples": ("nt", "nt"),
 }
-JSONLD_CONTEXT = {"ks": str(KS), "rdfs": str(RDFS), "oa": str(OA), "obo": str(OBO), "oboInOwl": str(OBOINOWL),
-                  "skos": "http://www.w3.org/2004/02/skos/core#", "owl": "http://www.w3.org/2002/07/owl#",
-                  "xsd": "http://www.w3.org/2001/XMLSchema#", "dcterms": "http://purl.org/dc/terms/",
-                  "label": {"@id": str(RDFS.label)}}
+JSONLD_CONTEXT = {**PREFIXES, "label": {"@id": str(RDFS.label)}}
 FORMAT_QUERY = Query(None, description="ttl, jsonld, xml, nt or html; overrides Accept.", alias="format")
 Format = typing.Literal["ttl", "jsonld", "xml", "nt", "html"]
 RdfFormat = typing.Literal["ttl", "jsonld", "xml", "nt"]
@@ -60,8 +57,8 @@ def serialize(graph: Graph, media: str) -> bytes:
 
 def describe(state: ServiceState, entity_id: str) -> Graph:
     graph = Graph()
-    for prefix, ns in (("ks", KS), ("oa", OA), ("obo", OBO), ("oboInOwl", OBOINOWL)):
-        graph.bind(prefix, ns)
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace)
     query = state.catalog["describe_entity"]
     for triple in state.backend.construct(query.text, query.bind({"entity": entity_id})):
         graph.add(triple)

@@ -18,6 +18,8 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Identifier
 
+from kg_service.graph import PREFIXES
+
 JSON_RESULTS = "application/sparql-results+json"
 XML_RESULTS = "application/sparql-results+xml"
 CSV = "text/csv"
@@ -30,11 +32,7 @@ RDFXML = "application/rdf+xml"
 SOLUTION_FORMATS = (JSON_RESULTS, XML_RESULTS, CSV, TSV)
 GRAPH_FORMATS = (TURTLE, JSONLD, NTRIPLES, RDFXML)
 RDFLIB_GRAPH_FORMATS = {TURTLE: "turtle", JSONLD: "json-ld", NTRIPLES: "nt", RDFXML: "xml"}
-JSONLD_CONTEXT = {"rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-                  "rdfs": "http://www.w3.org/2000/01/rdf-schema#", "owl": "http://www.w3.org/2002/07/owl#",
-                  "xsd": "http://www.w3.org/2001/XMLSchema#", "ks": "https://w3id.org/knee-soreness/",
-                  "oa": "http://www.w3.org/ns/oa#", "obo": "http://purl.obolibrary.org/obo/",
-                  "skos": "http://www.w3.org/2004/02/skos/core#"}
+JSONLD_CONTEXT = PREFIXES
 
 
 @dataclass(frozen=True)
