@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from kg_service import __version__
 from kg_service.api import (
     admin,
+    ask,
     causes,
     entities,
     interventions,
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        allow_methods=["GET", "POST", "HEAD", "OPTIONS"], allow_headers=["*"],
                        expose_headers=["ETag", "Link", "Retry-After", "X-Result-Truncated", "Warning"])
     app.add_middleware(ClientDisconnectWatch)  # outermost: lets /sparql stop the query of a client that left
-    for module in (search, causes, interventions, symptoms, paths, queries, entities, operations, admin):
+    for module in (search, ask, causes, interventions, symptoms, paths, queries, entities, operations, admin):
         app.include_router(module.router)
     app.include_router(symptoms.mechanisms_router)
     app.include_router(sparql_router.router)

@@ -1,0 +1,239 @@
+"""A question -> its reading -> one stored query with bound parameters -> the REST API's typed items.
+
+Everything the answer says comes from a stored query's rows (through the same functions the REST
+routes use); this module only decides which query, and declines when the text does not answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kg_service.api import answers
+from kg_service.api.common import entity_ref, evidence_list, group_rows, local_id
+from kg_service.api.models import PathStep
+from kg_service.api.paths import causal_paths
+from kg_service.ask.intents import Choice, choose, is_yes_no
+from kg_service.ask.language import Language, load_language
+from kg_service.ask.linking import SUBJECT_CATEGORIES, Link, Linker, Reading
+from kg_service.ask.models import (
+    Answer,
+    AskResponse,
+    CauseWithEvidence,
+    Interpretation,
+    Mention,
+    PathItem,
+    RecommendationItem,
+    StatedItem,
+)
+from kg_service.backends.remote import with_values
+from kg_service.graph import KS
+from kg_service.state import ServiceState
+
+MAX_SUGGESTIONS = 5
+CONTEXT_KEY = ("ask", "context")
+
+
+@dataclass(frozen=True)
+class AskContext:
+    """What answering needs beyond the state, built once per graph version."""
+
+    language: Language
+    linker: Linker
+    kinds: frozenset[str]
+    default_symptom: Link | None
+
+
+def context(state: ServiceState) -> AskContext:
+    cached = state.cache.get(CONTEXT_KEY)
+    if cached is None:
+        language = load_language()
+        kinds = frozenset(str(r["slug"]) for r in state.catalog.select(state.backend, "intervention_types"))
+        hits = state.search.search(language.default_symptom, {"symptom"}, limit=1)
+        default = None
+        if hits:
+            info = state.search.entities[hits[0].entity]
+            default = Link(0, 0, info.iri, hits[0].matched, info.category, info.type, 1.0, hits[0].score)
+        cached = AskContext(language, Linker(state.search, language), kinds, default)
+        state.cache[CONTEXT_KEY] = cached
+    return cached
+
+
+# -- items ------------------------------------------------------------------------------------------
+
+def _entity_evidence(state: ServiceState, iri: str):
+    return evidence_list(state.catalog.select(state.backend, "evidence_for", {"node": local_id(iri)}))
+
+
+def _recommendations(state: ServiceState, query: str, params: dict[str, str]) -> list:
+    items = answers.recommended_items(state, query, params)
+    rows = state.catalog.select(state.backend, query, params)
+    conditions = {local_id(r["recommendation"]): r["condition"] for r in rows if "condition" in r}
+    if not conditions:
+        return items
+    return [RecommendationItem(**item.model_dump(), for_condition=entity_ref(state, conditions[item.recommendation])
+                               if item.recommendation in conditions else None) for item in items]
+
+
+def _paths(state: ServiceState, params: dict[str, str]) -> list[PathItem]:
+    items = []
+    for path in causal_paths(state, str(KS[params["from"]]), str(KS[params["to"]])):
+        steps = [PathStep(**entity_ref(state, iri).model_dump(), relation=relation) for iri, relation in path]
+        evidence = {(e.start, e.end): e for iri, _ in path[:-1] for e in _entity_evidence(state, iri)}
+        items.append(PathItem(label=" → ".join(s.label for s in steps), steps=steps,
+                              evidence=[evidence[k] for k in sorted(evidence)]))
+    return items
+
+
+def _stated(state: ServiceState, query: str, params: dict[str, str]) -> list[StatedItem]:
+    rows = state.catalog.select(state.backend, query, params)
+    items = []
+    for iri, group in group_rows(rows).items():
+        via_iris = list(dict.fromkeys(str(r[k]) for r in group for k in ("mechanism", "cause") if k in r))
+        relation = next((local_id(r["relation"]) for r in group if "relation" in r), None)
+        if relation is None:
+            relation = "triggers" if via_iris else "named as a cause"
+        items.append(StatedItem(**entity_ref(state, iri).model_dump(), relation=relation,
+                                via=[entity_ref(state, v) for v in via_iris], evidence=evidence_list(group)))
+    return items
+
+
+def _details(state: ServiceState, query: str, params: dict[str, str]) -> list:
+    if params:
+        return [answers.entity_detail(state, next(iter(params.values())))]
+    rows = state.catalog.select(state.backend, query, params)
+    return [answers.entity_detail(state, local_id(iri)) for iri in group_rows(rows)]
+
+
+def run_intent(state: ServiceState, choice: Choice) -> list:
+    spec, params = choice.intent, choice.params
+    if spec.answer == "recommendations":
+        return _recommendations(state, spec.query, params)
+    if spec.answer == "mechanisms":
+        return answers.mechanisms_for_cause(state, params["cause"])
+    if spec.answer == "causes":
+        return [CauseWithEvidence(**c.model_dump(), evidence=_entity_evidence(state, c.iri))
+                for c in answers.causes_of_symptom(state, params["symptom"])]
+    if spec.answer == "paths":
+        return _paths(state, params)
+    if spec.answer == "stated":
+        return _stated(state, spec.query, params)
+    if spec.answer == "details":
+        return _details(state, spec.query, params)
+    raise ValueError(f"intent {spec.name}: unknown answer kind {spec.answer}")
+
+
+# -- reading -> interpretation ------------------------------------------------------------------------
+
+def _unknown_words(reading: Reading, ctx: AskContext) -> list[str]:
+    """Words neither linked, nor in a cue or an aspect, nor anywhere in the vocabulary."""
+    covered = reading.covered()
+    return [t for i, t in enumerate(reading.tokens) if i not in covered and not t.isdigit()
+            and t not in ctx.linker.known_words and not ctx.language.is_cue_word(t)]
+
+
+def _sparql(state: ServiceState, choice: Choice) -> str | None:
+    if choice.intent is None:
+        return None
+    query = state.catalog[choice.intent.query]
+    if choice.intent.answer == "paths":  # the walk over causal_edges takes from/to; the query takes none
+        return query.text
+    return with_values(query.text, query.bind(choice.params))
+
+
+def _explain(reading: Reading, choice: Choice) -> str:
+    if choice.intent is None:
+        return "No question the text answers was recognised."
+    parts = [f"Read as {choice.intent.name} ({choice.intent.summary.lower()})"]
+    if choice.cues:
+        parts.append("because of " + ", ".join(repr(c) for c in choice.cues))
+    if choice.used:
+        parts.append("about " + ", ".join(f"{reading.span_text(l)!r} = {l.matched}" for l in choice.used))
+    if choice.defaulted:
+        parts.append("for the symptom the text is about")
+    return " ".join(parts) + "."
+
+
+# -- suggestions --------------------------------------------------------------------------------------
+
+def _fill(template: str, values: dict[str, str]) -> str | None:
+    try:
+        return template.format(**values)
+    except KeyError:
+        return None
+
+
+def suggestions(state: ServiceState, ctx: AskContext, reading: Reading, chosen: str | None,
+                question: str) -> list[str]:
+    """Other questions about the entities of this one (or near it) that the service answers, then examples."""
+    values = {"symptom": ctx.language.default_symptom}
+    for link in reading.links:
+        label = state.search.entities[link.entity].label
+        if link.category in ("cause", "intervention"):
+            values.setdefault(link.category, label)
+        if link.category in ("cause", "mechanism"):
+            values.setdefault("target", label)
+    if len(values) == 1:
+        for token in reading.tokens:  # near misses: "calcium" alone links to nothing, but is a hint
+            if token in ctx.linker.entity_words and token not in ctx.language.stopwords:
+                for hit in state.search.search(token, {"cause", "intervention"}, limit=1):
+                    info = state.search.entities[hit.entity]
+                    values.setdefault(info.category, info.label)
+    out: list[str] = []
+    asked = question.strip().lower()
+    for spec in ctx.language.intents:
+        for template in spec.suggest if spec.name != chosen else ():
+            if not any(f"{{{k}}}" in template for k in values if k != "symptom"):
+                continue  # questions about the symptom alone are among the examples
+            text = _fill(template, values)
+            if text and text not in out and text.lower() != asked:
+                out.append(text)
+    out += [e for e in ctx.language.examples if e not in out and e.lower() != asked]
+    return out[:MAX_SUGGESTIONS]
+
+
+# -- the whole answer ---------------------------------------------------------------------------------
+
+def _aspect(patterns, text: str) -> str | None:
+    return next((name for name, pattern in patterns.items() if pattern.search(text)), None)
+
+
+def ask(state: ServiceState, question: str) -> AskResponse:
+    ctx = context(state)
+    reading = ctx.linker.read(question, set(ctx.kinds))
+    choice = choose(reading, ctx.language, ctx.default_symptom)
+    unknown = _unknown_words(reading, ctx)
+    interpretation = Interpretation(
+        intent=choice.intent.name if choice.intent else None,
+        query=choice.intent.query if choice.intent else None,
+        parameters=choice.params, sparql=_sparql(state, choice),
+        entities=[Mention(text=reading.span_text(l), matched=l.matched, entity=entity_ref(state, l.entity))
+                  for l in reading.links],
+        cues=choice.cues, rewrites=reading.rewrites, unknown_words=unknown, explanation=_explain(reading, choice))
+
+    def respond(understood: bool, kind: str, items: list, note: str | None) -> AskResponse:
+        return AskResponse(question=question, understood=understood, interpretation=interpretation,
+                           answer=Answer(kind=kind if understood else "none", items=items if understood else [],
+                                         total=len(items) if understood else 0, note=note),
+                           suggestions=suggestions(state, ctx, reading, interpretation.intent, question))
+
+    subjects = [l for l in choice.used if l.category in SUBJECT_CATEGORIES]
+    about = ", ".join(state.search.entities[l.entity].label for l in subjects) or "this"
+    if choice.intent is None:
+        missing = f" It does not mention {', '.join(repr(w) for w in unknown)}." if unknown else ""
+        return respond(False, "none", [], "The text does not answer this question." + missing)
+    unstated = _aspect(ctx.language.unstated_aspects, reading.text)
+    if unstated:
+        return respond(False, "none", [], f"The text says nothing about {unstated} of {about}.")
+    if unknown and (is_yes_no(reading) or not subjects):
+        return respond(False, "none", [], "The text does not mention " + ", ".join(repr(w) for w in unknown)
+                       + "; it answers questions about the causes, mechanisms and advice it describes.")
+    items = run_intent(state, choice)
+    if not items:
+        return respond(False, "none", [], f"The text states nothing that answers this ({choice.intent.summary.lower()}: "
+                       f"{', '.join(f'{k}={v}' for k, v in choice.params.items()) or 'no parameters'}).")
+    note = None
+    partial = _aspect(ctx.language.partial_aspects, reading.text)
+    if partial:
+        note = (f"The text gives no {partial} for {about}; below is all it says, with its own qualifiers "
+                "(e.g. 'follow medical advice').")
+    return respond(True, choice.intent.answer, items, note)

@@ -1,0 +1,99 @@
+"""The question vocabulary and the intents, read from vocabulary.yaml and intents.yaml beside this module."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+# A word of a cue pattern, and whether it is left open (`treat\w*`); skips escapes such as \b and \w.
+_PATTERN_WORD = re.compile(r"(?<![\\a-z])([a-z]{2,})(\\w\*)?")
+
+
+@dataclass(frozen=True)
+class Cue:
+    pattern: re.Pattern[str]
+    weight: float
+
+
+@dataclass(frozen=True)
+class IntentSpec:
+    """One intent: the stored query that answers it, its slots, its parameters and its cues."""
+
+    name: str
+    summary: str
+    query: str
+    answer: str
+    params: dict[str, str]
+    requires: dict[str, float] = field(default_factory=dict)
+    excludes: tuple[str, ...] = ()
+    cue_slots: tuple[str, ...] = ()
+    cues: tuple[Cue, ...] = ()
+    suggest: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Language:
+    lay_terms: dict[tuple[str, ...], tuple[str, ...]]
+    kinds: dict[tuple[str, ...], str]
+    supervision: dict[tuple[str, ...], str]
+    partial_aspects: dict[str, re.Pattern[str]]
+    unstated_aspects: dict[str, re.Pattern[str]]
+    stopwords: frozenset[str]
+    function_words: frozenset[str]
+    intents: tuple[IntentSpec, ...]
+    fallback: dict[str, str]
+    default_symptom: str
+    examples: tuple[str, ...]
+
+    @cached_property
+    def _cue_vocabulary(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The words the cue and aspect patterns spell out, and the stems they end with `\\w*`."""
+        patterns = [c.pattern.pattern for i in self.intents for c in i.cues]
+        patterns += [p.pattern for p in (*self.partial_aspects.values(), *self.unstated_aspects.values())]
+        words, prefixes = set(), set()
+        for source in patterns:
+            for word, open_end in _PATTERN_WORD.findall(source):
+                (prefixes if open_end else words).add(word)
+        return frozenset(words), tuple(sorted(prefixes))
+
+    def is_cue_word(self, word: str) -> bool:
+        words, prefixes = self._cue_vocabulary
+        return word in words or word.startswith(prefixes)
+
+    def intent(self, name: str) -> IntentSpec:
+        return next(i for i in self.intents if i.name == name)
+
+    @property
+    def max_phrase(self) -> int:
+        return max(len(p) for p in (*self.lay_terms, *self.kinds, *self.supervision))
+
+
+def _phrase(text: str) -> tuple[str, ...]:
+    return tuple(text.lower().split())
+
+
+def load_language(vocabulary: Path = HERE / "vocabulary.yaml", intents: Path = HERE / "intents.yaml") -> Language:
+    vocab = yaml.safe_load(vocabulary.read_text(encoding="utf-8"))
+    spec = yaml.safe_load(intents.read_text(encoding="utf-8"))
+    kinds = {_phrase(word): slug for slug, words in vocab["intervention_kinds"].items() for word in words or ()}
+    supervision = {_phrase(word): value for value, words in vocab["supervision"].items() for word in words}
+    parsed = tuple(IntentSpec(
+        name=i["name"], summary=i.get("summary", ""), query=i["query"], answer=i["answer"],
+        params=dict(i.get("params") or {}), requires=dict(i.get("requires") or {}),
+        excludes=tuple(i.get("excludes") or ()), cue_slots=tuple(i.get("cue_slots") or ()),
+        suggest=tuple(i.get("suggest") or ()),
+        cues=tuple(Cue(re.compile(c["pattern"]), float(c.get("weight", 1))) for c in i.get("cues") or ()))
+        for i in spec["intents"])
+    return Language(
+        lay_terms={_phrase(k): _phrase(v) for k, v in vocab["lay_terms"].items()},
+        kinds=kinds, supervision=supervision,
+        partial_aspects={k: re.compile(v) for k, v in vocab["aspects"]["partial"].items()},
+        unstated_aspects={k: re.compile(v) for k, v in vocab["aspects"]["unstated"].items()},
+        stopwords=frozenset(vocab["stopwords"]),
+        function_words=frozenset(vocab["function_words"]), intents=parsed, fallback=dict(spec["fallback"]),
+        default_symptom=spec["default_symptom"], examples=tuple(spec["examples"]))
