@@ -12,7 +12,7 @@ from kg_service.api import answers
 from kg_service.api.common import entity_ref, evidence_list, group_rows, local_id
 from kg_service.api.models import PathStep
 from kg_service.api.paths import causal_paths
-from kg_service.ask.intents import Choice, choose, is_yes_no
+from kg_service.ask.intents import Choice, choose, describe, is_yes_no
 from kg_service.ask.language import Language, load_language
 from kg_service.ask.linking import SUBJECT_CATEGORIES, Link, Linker, Reading
 from kg_service.ask.models import (
@@ -124,11 +124,12 @@ def run_intent(state: ServiceState, choice: Choice) -> list:
 
 # -- reading -> interpretation ------------------------------------------------------------------------
 
-def _unknown_words(reading: Reading, ctx: AskContext) -> list[str]:
-    """Words neither linked, nor in a cue or an aspect, nor anywhere in the vocabulary."""
+def _unknown_words(reading: Reading, ctx: AskContext) -> list[int]:
+    """Positions of words neither linked, nor spelled out by a matching cue or aspect, nor in the vocabulary."""
     covered = reading.covered()
-    return [t for i, t in enumerate(reading.tokens) if i not in covered and not t.isdigit()
-            and t not in ctx.linker.known_words and not ctx.language.is_cue_word(t)]
+    return [i for i, token in enumerate(reading.tokens)
+            if i not in covered and not token.isdigit() and token not in ctx.linker.known_words
+            and not ctx.language.explains(token, reading.text)]
 
 
 def _sparql(state: ServiceState, choice: Choice) -> str | None:
@@ -197,43 +198,59 @@ def _aspect(patterns, text: str) -> str | None:
     return next((name for name, pattern in patterns.items() if pattern.search(text)), None)
 
 
+def _declined_for_unknown(reading: Reading, choice: Choice, unknown: list[int], subjects: list[Link]) -> bool:
+    """Unknown words decline a question when the answer would hinge on them: a yes/no question ("does
+    chocolate cause..."), no subject from the graph, the thing asked for ("what vitamins..."), or an
+    intent chosen without a cue (a keyword or "what is ...")."""
+    if not unknown:
+        return False
+    asked_for = {i + 1 for i, token in enumerate(reading.tokens) if token in ("what", "which")}
+    return (is_yes_no(reading) or not subjects or bool(asked_for & set(unknown))
+            or choice.fallback or choice.intent.name == "describe_entity")
+
+
 def ask(state: ServiceState, question: str) -> AskResponse:
     ctx = context(state)
     reading = ctx.linker.read(question, set(ctx.kinds))
     choice = choose(reading, ctx.language, ctx.default_symptom)
     unknown = _unknown_words(reading, ctx)
-    interpretation = Interpretation(
-        intent=choice.intent.name if choice.intent else None,
-        query=choice.intent.query if choice.intent else None,
-        parameters=choice.params, sparql=_sparql(state, choice),
-        entities=[Mention(text=reading.span_text(l), matched=l.matched, entity=entity_ref(state, l.entity))
-                  for l in reading.links],
-        cues=choice.cues, rewrites=reading.rewrites, unknown_words=unknown, explanation=_explain(reading, choice))
+    unknown_words = [reading.tokens[i] for i in unknown]
+    subjects = [link for link in choice.used if link.category in SUBJECT_CATEGORIES]
+    about = ", ".join(state.search.entities[link.entity].label for link in subjects) or "this"
 
-    def respond(understood: bool, kind: str, items: list, note: str | None) -> AskResponse:
+    def respond(understood: bool, items: list, note: str | None) -> AskResponse:
+        interpretation = Interpretation(
+            intent=choice.intent.name if choice.intent else None,
+            query=choice.intent.query if choice.intent else None,
+            parameters=choice.params, sparql=_sparql(state, choice),
+            entities=[Mention(text=reading.span_text(link), matched=link.matched, entity=entity_ref(state, link.entity))
+                      for link in reading.links],
+            cues=choice.cues, rewrites=reading.rewrites, unknown_words=unknown_words,
+            explanation=_explain(reading, choice))
+        kind = choice.intent.answer if understood else "none"
         return AskResponse(question=question, understood=understood, interpretation=interpretation,
-                           answer=Answer(kind=kind if understood else "none", items=items if understood else [],
-                                         total=len(items) if understood else 0, note=note),
+                           answer=Answer(kind=kind, items=items, total=len(items), note=note),
                            suggestions=suggestions(state, ctx, reading, interpretation.intent, question))
 
-    subjects = [l for l in choice.used if l.category in SUBJECT_CATEGORIES]
-    about = ", ".join(state.search.entities[l.entity].label for l in subjects) or "this"
+    not_mentioned = ", ".join(repr(w) for w in unknown_words)
     if choice.intent is None:
-        missing = f" It does not mention {', '.join(repr(w) for w in unknown)}." if unknown else ""
-        return respond(False, "none", [], "The text does not answer this question." + missing)
+        return respond(False, [], "The text does not answer this question."
+                       + (f" It does not mention {not_mentioned}." if unknown_words else ""))
     unstated = _aspect(ctx.language.unstated_aspects, reading.text)
     if unstated:
-        return respond(False, "none", [], f"The text says nothing about {unstated} of {about}.")
-    if unknown and (is_yes_no(reading) or not subjects):
-        return respond(False, "none", [], "The text does not mention " + ", ".join(repr(w) for w in unknown)
-                       + "; it answers questions about the causes, mechanisms and advice it describes.")
+        return respond(False, [], f"The text says nothing about {unstated} of {about}.")
+    if _declined_for_unknown(reading, choice, unknown, subjects):
+        return respond(False, [], f"The text does not mention {not_mentioned}; it answers questions about "
+                                  "the causes, mechanisms and advice it describes.")
     items = run_intent(state, choice)
+    if not items and choice.fallback and subjects:  # a bare name with nothing under its usual question
+        choice = describe(choice, ctx.language, subjects[0])
+        items = run_intent(state, choice)
     if not items:
-        return respond(False, "none", [], f"The text states nothing that answers this ({choice.intent.summary.lower()}: "
-                       f"{', '.join(f'{k}={v}' for k, v in choice.params.items()) or 'no parameters'}).")
-    note = None
+        stated = ", ".join(f"{k}={v}" for k, v in choice.params.items()) or "no parameters"
+        return respond(False, [], f"The text states nothing that answers this "
+                                  f"({choice.intent.summary.lower()}: {stated}).")
     partial = _aspect(ctx.language.partial_aspects, reading.text)
-    if partial:
-        note = (f"The text gives no {partial} for {about}; below is all it says, with its own qualifiers "
-                "(e.g. 'follow medical advice').")
-    return respond(True, choice.intent.answer, items, note)
+    note = (f"The text gives no {partial} for {about}; below is all it says, with its own qualifiers "
+            "(e.g. 'follow medical advice').") if partial else None
+    return respond(True, items, note)

@@ -11,7 +11,7 @@ from kg_service.ask.linking import SUBJECT_CATEGORIES, Link, Reading
 
 OPTIONAL_SLOT_BONUS = 0.5
 YES_NO = re.compile(r"^(does|do|did|can|could|is|are|was|were|will|would|should|may|might|must|am)\b")
-CAUSAL_CATEGORIES = ("cause", "trigger", "mechanism", "symptom")
+CAUSAL_CATEGORIES = ("cause", "trigger", "mechanism", "symptom", "intervention")
 
 
 @dataclass
@@ -23,6 +23,7 @@ class Choice:
     params: dict[str, str] = field(default_factory=dict)
     used: list[Link] = field(default_factory=list)   # the linked entities its parameters came from
     defaulted: bool = False                         # the subject was not in the question (default symptom)
+    fallback: bool = False                          # chosen by the subject's category, no cue
 
 
 def slots(reading: Reading) -> dict[str, Link | str]:
@@ -36,7 +37,7 @@ def slots(reading: Reading) -> dict[str, Link | str]:
         "kind": reading.kind, "supervision": reading.supervision,
     }
     found["condition"] = found["cause"] or found["symptom"]
-    causal = [link for link in reading.links if link.category in CAUSAL_CATEGORIES]
+    causal = [link for link in reading.links if link.category in CAUSAL_CATEGORIES]  # chain ends
     starts = [link for link in causal if link.category != "symptom"]
     if len(causal) >= 2 and starts:
         start = starts[0]
@@ -102,9 +103,17 @@ def choose(reading: Reading, language: Language, default_symptom: Link | None) -
         spec = language.intent(language.fallback.get(subject.category, language.fallback["*"]))
         if any(slot not in available for slot in spec.requires):
             spec = language.intent(language.fallback["*"])
-        choice = Choice(spec)
+        choice = Choice(spec, fallback=True)
     bind_parameters(choice.intent, available, default_symptom, choice)
     return choice
+
+
+def describe(choice: Choice, language: Language, subject: Link) -> Choice:
+    """The catch-all intent (what the graph says of the subject), for a bare name its usual intent leaves empty."""
+    spec = language.intent(language.fallback["*"])
+    described = Choice(spec, fallback=True)
+    bind_parameters(spec, {"entity": subject}, None, described)
+    return described
 
 
 def is_yes_no(reading: Reading) -> bool:

@@ -19,6 +19,23 @@ class Cue:
     pattern: re.Pattern[str]
     weight: float
 
+    @cached_property
+    def vocabulary(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        return pattern_vocabulary(self.pattern)
+
+    def explains(self, word: str) -> bool:
+        """Whether the pattern spells this word out (so a match does not make "chocolate" a cue word)."""
+        words, prefixes = self.vocabulary
+        return word in words or word.startswith(prefixes)
+
+
+def pattern_vocabulary(pattern: re.Pattern[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The words a pattern spells out, and the stems it leaves open with `\\w*` (`treat\\w*`)."""
+    words, prefixes = set(), set()
+    for word, open_end in _PATTERN_WORD.findall(pattern.pattern):
+        (prefixes if open_end else words).add(word)
+    return frozenset(words), tuple(sorted(prefixes))
+
 
 @dataclass(frozen=True)
 class IntentSpec:
@@ -50,20 +67,12 @@ class Language:
     default_symptom: str
     examples: tuple[str, ...]
 
-    @cached_property
-    def _cue_vocabulary(self) -> tuple[frozenset[str], tuple[str, ...]]:
-        """The words the cue and aspect patterns spell out, and the stems they end with `\\w*`."""
-        patterns = [c.pattern.pattern for i in self.intents for c in i.cues]
-        patterns += [p.pattern for p in (*self.partial_aspects.values(), *self.unstated_aspects.values())]
-        words, prefixes = set(), set()
-        for source in patterns:
-            for word, open_end in _PATTERN_WORD.findall(source):
-                (prefixes if open_end else words).add(word)
-        return frozenset(words), tuple(sorted(prefixes))
-
-    def is_cue_word(self, word: str) -> bool:
-        words, prefixes = self._cue_vocabulary
-        return word in words or word.startswith(prefixes)
+    def explains(self, word: str, text: str) -> bool:
+        """Whether a cue or aspect pattern that matches the question spells this word out (a pattern
+        "does ... cause" matching "does chocolate cause" does not explain "chocolate")."""
+        cues = [c for i in self.intents for c in i.cues]
+        cues += [Cue(p, 0) for p in (*self.partial_aspects.values(), *self.unstated_aspects.values())]
+        return any(cue.explains(word) and cue.pattern.search(text) for cue in cues)
 
     def intent(self, name: str) -> IntentSpec:
         return next(i for i in self.intents if i.name == name)

@@ -17,7 +17,7 @@ from kg_service.search import SearchIndex, normalize, stem
 
 MAX_SPAN = 6          # longest run of words looked up as one name
 MIN_COVERAGE = 0.66   # share of a name's words a span of two or more words must match
-TYPO_SIMILARITY = 85  # rapidfuzz ratio (0-100) for a word to count as a misspelling of another
+TYPO_SIMILARITY = 80  # rapidfuzz ratio (0-100) for a word to count as a misspelling of another
 MIN_TYPO_LENGTH = 5   # shorter words are never corrected ("cold" is not a typo of "gold")
 SUBJECT_CATEGORIES = ("cause", "symptom", "intervention", "mechanism", "trigger")
 
@@ -74,7 +74,7 @@ class Linker:
         vocabulary_words = {w for phrase in (*language.lay_terms, *language.kinds, *language.supervision)
                             for w in phrase}
         self.known_words = self.entity_words | vocabulary_words | language.stopwords
-        self.correctable = sorted(w for w in self.entity_words | vocabulary_words if len(w) >= MIN_TYPO_LENGTH)
+        self.correctable = sorted(w for w in self.entity_words | vocabulary_words if len(w) >= MIN_TYPO_LENGTH - 1)
 
     # -- words -------------------------------------------------------------------------------------
 
