@@ -24,13 +24,13 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-OWN = ROOT / "tests" / "data" / "ask-questions.json"
+OWN = [ROOT / "tests" / "data" / "ask-questions.json", ROOT / "tests" / "data" / "ask-questions-2.json"]
 SAMPLE = ROOT.parent / "shared" / "questions-sample.json"
 
 
 def load_questions() -> list[dict]:
     """Our set, then the shared sample (category 'sample' unless it has one)."""
-    questions = [dict(q, set="own") for q in json.loads(OWN.read_text())["questions"]]
+    questions = [dict(q, set="own") for path in OWN for q in json.loads(path.read_text())["questions"]]
     if SAMPLE.exists():
         questions += [dict(q, set="sample", category=q.get("category", "sample"))
                       for q in json.loads(SAMPLE.read_text())["questions"]]

@@ -32,6 +32,7 @@ def slots(reading: Reading) -> dict[str, Link | str]:
         "cause": reading.first("cause"), "symptom": reading.first("symptom"),
         "intervention": reading.first("intervention"), "drug": reading.first("intervention", type_="drug"),
         "mechanism": reading.first("mechanism"), "trigger": reading.first("trigger"),
+        "drug_class": reading.first("drug-class"),
         "target": reading.first("cause", "mechanism"),
         "entity": reading.first(*SUBJECT_CATEGORIES) or (reading.links[0] if reading.links else None),
         "kind": reading.kind, "supervision": reading.supervision,
