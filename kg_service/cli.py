@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     query.set_defaults(func=cmd_query)
 
     ask = sub.add_parser("ask", help="answer a plain-English question from the stored queries, with evidence "
-                                     "(exit 0 answered, 1 declined, 2 empty question)")
+                                     "(exit 0 answered, 1 declined, 2 no question)")
     _add_graph_options(ask)
     ask.add_argument("question", help='e.g. "What helps knee synovitis at night?"')
     ask.add_argument("--json", action="store_true", help="print the same JSON as GET /api/ask")

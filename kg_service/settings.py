@@ -36,7 +36,6 @@ class Settings(BaseSettings):
     max_nesting_depth: int = Field(24, ge=4, description="Deepest accepted bracket nesting in a query.")
     max_result_rows: int = Field(10_000, ge=1, description="Rows returned before a result is truncated.")
     max_result_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="Bytes returned before truncation.")
-    max_question_chars: int = Field(300, ge=16, description="Longest question /api/ask accepts.")
     max_accept_ranges: int = Field(32, ge=1, description="Media ranges of an Accept header that are read.")
 
     admin_token: str | None = Field(None, description="Bearer token for POST /admin/reload; unset disables it.")

@@ -6,8 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from kg_service.api.common import State, cached_response
 from kg_service.ask.answering import ask
-from kg_service.ask.models import AskResponse
-from kg_service.errors import InvalidParameter
+from kg_service.ask.models import MAX_QUESTION_CHARS, AskResponse
 
 router = APIRouter(prefix="/api", tags=["ask"])
 
@@ -15,15 +14,11 @@ router = APIRouter(prefix="/api", tags=["ask"])
 @router.get("/ask", response_model=AskResponse, summary="Answer a plain-English question from the stored queries",
             responses={422: {"description": "q is missing, empty or too long (application/problem+json)."}})
 def ask_question(request: Request, state: State,
-                 q: str = Query(description="The question, in plain English: lay words, typos and keywords are fine.",
+                 q: str = Query(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=r"\S",
+                                description="The question, in plain English: lay words, typos and keywords are fine.",
                                 examples=["What helps knee synovitis at night?"])) -> Response:
     """Maps the question to one stored query of `queries/` (see `interpretation`: intent, query, parameters and
     the bound SPARQL, which runs as is on `/sparql`) and answers with the REST API's typed items (labels,
     qualifiers, need for a physician, exact evidence spans). A question the text does not answer gets
     `understood: false`, no items, a `note` saying why, and `suggestions` of questions it does answer."""
-    limit = state.settings.max_question_chars
-    if not q.strip():
-        raise InvalidParameter("q is empty.", hint="Ask a question, e.g. q=What helps knee synovitis?")
-    if len(q) > limit:
-        raise InvalidParameter(f"q is longer than {limit} characters.", hint="Ask one short question at a time.")
     return cached_response(request, state, lambda: ask(state, q))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from kg_service.ask.models import AskResponse
+from kg_service.ask.models import MAX_QUESTION_CHARS, AskResponse
 from kg_service.settings import Settings
 from kg_service.state import ServiceState
 
@@ -63,12 +63,13 @@ def run_ask(settings: Settings, question: str, as_json: bool, out: TextIO) -> in
 
     from kg_service.ask.answering import ask
 
-    if not question.strip():
-        print("error: the question is empty; ask e.g. \"What helps knee synovitis?\"", file=sys.stderr)
+    if not question.strip() or len(question) > MAX_QUESTION_CHARS:
+        print(f"error: ask one question of 1 to {MAX_QUESTION_CHARS} characters, e.g. \"What helps knee synovitis?\"",
+              file=sys.stderr)
         return 2
     state = local_state(settings)
     try:
-        response = ask(state, question[:settings.max_question_chars])
+        response = ask(state, question)
     finally:
         state.close()
     out.write(json.dumps(response.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n" if as_json

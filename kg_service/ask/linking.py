@@ -16,6 +16,7 @@ from kg_service.ask.language import Language
 from kg_service.search import SearchIndex, normalize, stem
 
 MAX_SPAN = 6          # longest run of words looked up as one name
+MAX_LOOKUPS = 60      # search-index lookups per question (a usual one needs under 20): bounds a 300-character one
 MIN_COVERAGE = 0.66   # share of a name's words a span of two or more words must match
 TYPO_SIMILARITY = 80  # rapidfuzz ratio (0-100) for a word to count as a misspelling of another
 MIN_TYPO_LENGTH = 5   # shorter words are never corrected ("cold" is not a typo of "gold")
@@ -142,6 +143,7 @@ class Linker:
     def _link(self, tokens: list[str]) -> list[Link]:
         function_words = self.language.function_words
         candidates: list[Link] = []
+        lookups = 0
         for start in range(len(tokens)):
             if tokens[start] in function_words or not self._known_for_linking(tokens[start]):
                 continue
@@ -152,6 +154,9 @@ class Linker:
                 if last in function_words:
                     continue
                 span = tokens[start:end]
+                lookups += 1
+                if lookups > MAX_LOOKUPS:
+                    break
                 for hit in self.index.search(" ".join(span), limit=5):
                     coverage = self._coverage(span, hit.matched)
                     if coverage:

@@ -17,6 +17,7 @@ from kg_service.api.models import (
     RecommendedItem,
 )
 
+MAX_QUESTION_CHARS = 300  # one question, not a document: longer ones are refused with a problem (422)
 AnswerKind = Literal["recommendations", "mechanisms", "causes", "paths", "stated", "details", "none"]
 
 
