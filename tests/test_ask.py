@@ -82,6 +82,15 @@ def test_a_declined_question_suggests_questions_that_are_answered(client: httpx.
         assert answered["understood"] and answered["answer"]["items"], suggestion
 
 
+@pytest.mark.parametrize("question", ["osteoartritis medication", "What is acupuncture recommended for?",
+                                      "meniscus tear", "What triggers knee synovitis?"])
+def test_every_suggestion_is_a_question_it_answers(client: httpx.Client, question: str) -> None:
+    suggestions = ask(client, question)["suggestions"]
+    assert suggestions and question not in suggestions
+    for suggestion in suggestions:
+        assert ask(client, suggestion)["understood"], suggestion
+
+
 def test_a_question_the_text_answers_in_part_gets_only_what_it_says(client: httpx.Client) -> None:
     body = ask(client, "What dose of ibuprofen should I take?")
     assert body["understood"] and "no dose" in body["answer"]["note"]

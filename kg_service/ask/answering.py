@@ -186,8 +186,10 @@ def suggestions(state: ServiceState, ctx: AskContext, reading: Reading, chosen: 
             if not any(f"{{{k}}}" in template for k in values if k != "symptom"):
                 continue  # questions about the symptom alone are among the examples
             text = _fill(template, values)
-            if text and text not in out and text.lower() != asked:
+            if text and text not in out and text.lower() != asked and is_answered(state, ctx, text):
                 out.append(text)
+            if len(out) >= MAX_SUGGESTIONS:
+                return out
     out += [e for e in ctx.language.examples if e not in out and e.lower() != asked]
     return out[:MAX_SUGGESTIONS]
 
@@ -209,8 +211,19 @@ def _declined_for_unknown(reading: Reading, choice: Choice, unknown: list[int], 
             or choice.fallback or choice.intent.name == "describe_entity")
 
 
-def ask(state: ServiceState, question: str) -> AskResponse:
-    ctx = context(state)
+@dataclass
+class Outcome:
+    """A question answered or declined, before it is dressed as a response."""
+
+    reading: Reading
+    choice: Choice
+    unknown_words: list[str]
+    understood: bool
+    items: list
+    note: str | None
+
+
+def answer_question(state: ServiceState, ctx: AskContext, question: str) -> Outcome:
     reading = ctx.linker.read(question, set(ctx.kinds))
     choice = choose(reading, ctx.language, ctx.default_symptom)
     unknown = _unknown_words(reading, ctx)
@@ -218,29 +231,18 @@ def ask(state: ServiceState, question: str) -> AskResponse:
     subjects = [link for link in choice.used if link.category in SUBJECT_CATEGORIES]
     about = ", ".join(state.search.entities[link.entity].label for link in subjects) or "this"
 
-    def respond(understood: bool, items: list, note: str | None) -> AskResponse:
-        interpretation = Interpretation(
-            intent=choice.intent.name if choice.intent else None,
-            query=choice.intent.query if choice.intent else None,
-            parameters=choice.params, sparql=_sparql(state, choice),
-            entities=[Mention(text=reading.span_text(link), matched=link.matched, entity=entity_ref(state, link.entity))
-                      for link in reading.links],
-            cues=choice.cues, rewrites=reading.rewrites, unknown_words=unknown_words,
-            explanation=_explain(reading, choice))
-        kind = choice.intent.answer if understood else "none"
-        return AskResponse(question=question, understood=understood, interpretation=interpretation,
-                           answer=Answer(kind=kind, items=items, total=len(items), note=note),
-                           suggestions=suggestions(state, ctx, reading, interpretation.intent, question))
+    def outcome(understood: bool, items: list, note: str | None) -> Outcome:
+        return Outcome(reading, choice, unknown_words, understood, items, note)
 
     not_mentioned = ", ".join(repr(w) for w in unknown_words)
     if choice.intent is None:
-        return respond(False, [], "The text does not answer this question."
+        return outcome(False, [], "The text does not answer this question."
                        + (f" It does not mention {not_mentioned}." if unknown_words else ""))
     unstated = _aspect(ctx.language.unstated_aspects, reading.text)
     if unstated:
-        return respond(False, [], f"The text says nothing about {unstated} of {about}.")
+        return outcome(False, [], f"The text says nothing about {unstated} of {about}.")
     if _declined_for_unknown(reading, choice, unknown, subjects):
-        return respond(False, [], f"The text does not mention {not_mentioned}; it answers questions about "
+        return outcome(False, [], f"The text does not mention {not_mentioned}; it answers questions about "
                                   "the causes, mechanisms and advice it describes.")
     items = run_intent(state, choice)
     if not items and choice.fallback and subjects:  # a bare name with nothing under its usual question
@@ -248,9 +250,35 @@ def ask(state: ServiceState, question: str) -> AskResponse:
         items = run_intent(state, choice)
     if not items:
         stated = ", ".join(f"{k}={v}" for k, v in choice.params.items()) or "no parameters"
-        return respond(False, [], f"The text states nothing that answers this "
+        return outcome(False, [], f"The text states nothing that answers this "
                                   f"({choice.intent.summary.lower()}: {stated}).")
     partial = _aspect(ctx.language.partial_aspects, reading.text)
     note = (f"The text gives no {partial} for {about}; below is all it says, with its own qualifiers "
             "(e.g. 'follow medical advice').") if partial else None
-    return respond(True, items, note)
+    return outcome(True, items, note)
+
+
+def is_answered(state: ServiceState, ctx: AskContext, question: str) -> bool:
+    """Whether a suggestion would be answered (remembered per graph version)."""
+    key = ("ask", "answered", question)
+    if key not in state.cache:
+        state.cache[key] = answer_question(state, ctx, question).understood
+    return state.cache[key]
+
+
+def ask(state: ServiceState, question: str) -> AskResponse:
+    ctx = context(state)
+    result = answer_question(state, ctx, question)
+    reading, choice = result.reading, result.choice
+    interpretation = Interpretation(
+        intent=choice.intent.name if choice.intent else None,
+        query=choice.intent.query if choice.intent else None,
+        parameters=choice.params, sparql=_sparql(state, choice),
+        entities=[Mention(text=reading.span_text(link), matched=link.matched, entity=entity_ref(state, link.entity))
+                  for link in reading.links],
+        cues=choice.cues, rewrites=reading.rewrites, unknown_words=result.unknown_words,
+        explanation=_explain(reading, choice))
+    kind = choice.intent.answer if result.understood else "none"
+    return AskResponse(question=question, understood=result.understood, interpretation=interpretation,
+                       answer=Answer(kind=kind, items=result.items, total=len(result.items), note=result.note),
+                       suggestions=suggestions(state, ctx, reading, interpretation.intent, question))
