@@ -24,15 +24,15 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-OWN = [ROOT / "tests" / "data" / "ask-questions.json", ROOT / "tests" / "data" / "ask-questions-2.json"]
+OWN = sorted((ROOT / "tests" / "data").glob("ask-questions*.json"))
 SAMPLE = ROOT.parent / "shared" / "questions-sample.json"
 
 
 def load_questions() -> list[dict]:
     """Our set, then the shared sample (category 'sample' unless it has one)."""
-    questions = [dict(q, set="own") for path in OWN for q in json.loads(path.read_text())["questions"]]
+    questions = [dict(q, set="own", file=path.name) for path in OWN for q in json.loads(path.read_text())["questions"]]
     if SAMPLE.exists():
-        questions += [dict(q, set="sample", category=q.get("category", "sample"))
+        questions += [dict(q, set="sample", file=SAMPLE.name, category=q.get("category", "sample"))
                       for q in json.loads(SAMPLE.read_text())["questions"]]
     return questions
 
@@ -93,11 +93,15 @@ def evaluate(client: httpx.Client, source_text: str) -> list[tuple[dict, list[st
 def table(results: list[tuple[dict, list[str]]]) -> str:
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for question, problems in results:
-        for key in ((question["set"], question["category"]), (question["set"], "all")):
+        keys = [(question["set"], question["category"]), (question["set"], "all")]
+        if question["set"] == "own":
+            keys.append((question["set"], f"all of {question['file']}"))
+        for key in keys:
             counts[key][0] += not problems
             counts[key][1] += 1
     lines = ["| set | category | right | accuracy |", "|---|---|---|---|"]
-    for (which, category), (right, total) in sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1] == "all", kv[0][1])):
+    order = lambda kv: (kv[0][0], kv[0][1].startswith("all"), kv[0][1] == "all", kv[0][1])
+    for (which, category), (right, total) in sorted(counts.items(), key=order):
         lines.append(f"| {which} | {category} | {right}/{total} | {100 * right / total:.0f} % |")
     return "\n".join(lines)
 

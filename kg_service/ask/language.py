@@ -11,7 +11,7 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 # A word of a cue pattern, and whether it is left open (`treat\w*`); skips escapes such as \b and \w.
-_PATTERN_WORD = re.compile(r"(?<![\\a-z])([a-z]{2,})(\\w\*)?")
+_PATTERN_WORD = re.compile(r"(?<![\\a-z])([a-z]{2,})(\\w\*|\?)?")
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,10 @@ class Cue:
 def pattern_vocabulary(pattern: re.Pattern[str]) -> tuple[frozenset[str], tuple[str, ...]]:
     """The words a pattern spells out, and the stems it leaves open with `\\w*` (`treat\\w*`)."""
     words, prefixes = set(), set()
-    for word, open_end in _PATTERN_WORD.findall(pattern.pattern):
-        (prefixes if open_end else words).add(word)
+    for word, suffix in _PATTERN_WORD.findall(pattern.pattern):
+        if suffix == "?":  # forms? spells "forms" and "form"
+            words.add(word[:-1])
+        (prefixes if suffix and suffix != "?" else words).add(word)
     return frozenset(words), tuple(sorted(prefixes))
 
 
