@@ -12,7 +12,7 @@ from kg_service.api import answers
 from kg_service.api.common import entity_ref, evidence_list, group_rows, local_id
 from kg_service.api.models import PathStep
 from kg_service.api.paths import causal_paths
-from kg_service.ask.intents import Choice, choose, describe, is_yes_no
+from kg_service.ask.intents import Choice, alternative, choose, describe, is_yes_no
 from kg_service.ask.language import Language, load_language
 from kg_service.ask.linking import SUBJECT_CATEGORIES, Link, Linker, Reading
 from kg_service.ask.models import (
@@ -245,6 +245,10 @@ def answer_question(state: ServiceState, ctx: AskContext, question: str) -> Outc
         return outcome(False, [], f"The text does not mention {not_mentioned}; it answers questions about "
                                   "the causes, mechanisms and advice it describes.")
     items = run_intent(state, choice)
+    other = None if items else alternative(choice, reading, ctx.language, ctx.default_symptom)
+    if other is not None:
+        choice = other
+        items = run_intent(state, choice)
     if not items and choice.fallback and subjects:  # a bare name with nothing under its usual question
         choice = describe(choice, ctx.language, subjects[0])
         items = run_intent(state, choice)

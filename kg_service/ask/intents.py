@@ -109,6 +109,23 @@ def choose(reading: Reading, language: Language, default_symptom: Link | None) -
     return choice
 
 
+def alternative(choice: Choice, reading: Reading, language: Language, default_symptom: Link | None) -> Choice | None:
+    """The `otherwise` intent of an intent whose query found nothing, from the first causal entity to the
+    symptom asked about (or the default one)."""
+    if choice.intent is None or not choice.intent.otherwise:
+        return None
+    spec = language.intent(choice.intent.otherwise)
+    available = slots(reading)
+    start = available.get("from") or available.get("cause")
+    end = available.get("to") if "from" in available else (available.get("symptom") or default_symptom)
+    if start is None or end is None or start is end:
+        return None
+    available.update({"from": start, "to": end})
+    other = Choice(spec, cues=choice.cues, fallback=choice.fallback)
+    bind_parameters(spec, available, None, other)
+    return other
+
+
 def describe(choice: Choice, language: Language, subject: Link) -> Choice:
     """The catch-all intent (what the graph says of the subject), for a bare name its usual intent leaves empty."""
     spec = language.intent(language.fallback["*"])
