@@ -111,8 +111,10 @@ def run_intent(state: ServiceState, choice: Choice) -> list:
     if spec.answer == "mechanisms":
         return answers.mechanisms_for_cause(state, params["cause"])
     if spec.answer == "causes":
-        return [CauseWithEvidence(**c.model_dump(), evidence=_entity_evidence(state, c.iri))
-                for c in answers.causes_of_symptom(state, params["symptom"])]
+        causes = [c.model_dump() for c in answers.causes_of_symptom(state, params["symptom"])]
+        # The cause's own evidence where the REST item carries none of the cause -> symptom edge.
+        return [CauseWithEvidence(**{**c, "evidence": c.get("evidence") or _entity_evidence(state, c["iri"])})
+                for c in causes]
     if spec.answer == "paths":
         return _paths(state, params)
     if spec.answer == "stated":

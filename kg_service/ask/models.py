@@ -65,7 +65,8 @@ class StatedItem(EntityRef):
 
 
 class CauseWithEvidence(CauseItem):
-    """A cause of the symptom (as /api/symptoms/{id}/causes) with the spans that name it."""
+    """A cause of the symptom (as /api/symptoms/{id}/causes), always with evidence: that of the cause -> symptom
+    relation where the graph has it, else the spans that name the cause."""
 
     evidence: list[Evidence] = Field(default_factory=list)
 
