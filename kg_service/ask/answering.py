@@ -25,7 +25,7 @@ from kg_service.ask.models import (
     RecommendationItem,
     StatedItem,
 )
-from kg_service.backends.remote import with_values
+from kg_service.backends.remote import term_to_sparql, with_values
 from kg_service.graph import KS
 from kg_service.state import ServiceState
 
@@ -104,8 +104,7 @@ def _details(state: ServiceState, query: str, params: dict[str, str]) -> list:
     return [answers.entity_detail(state, local_id(iri)) for iri in group_rows(rows)]
 
 
-def run_intent(state: ServiceState, choice: Choice) -> list:
-    spec, params = choice.intent, choice.params
+def _run_once(state: ServiceState, spec, params: dict[str, str]) -> list:
     if spec.answer == "recommendations":
         return _recommendations(state, spec.query, params)
     if spec.answer == "mechanisms":
@@ -124,6 +123,26 @@ def run_intent(state: ServiceState, choice: Choice) -> list:
     raise ValueError(f"intent {spec.name}: unknown answer kind {spec.answer}")
 
 
+def parameter_rows(params: dict[str, str | list[str]]) -> list[dict[str, str]]:
+    """One set of parameters per value of the (at most one) parameter given several values."""
+    several = [(name, values) for name, values in params.items() if isinstance(values, list)]
+    if not several:
+        return [params]  # type: ignore[list-item]
+    name, values = several[0]
+    return [{**params, name: value} for value in values]
+
+
+def run_intent(state: ServiceState, choice: Choice) -> list:
+    items, seen = [], set()
+    for params in parameter_rows(choice.params):
+        for item in _run_once(state, choice.intent, params):
+            key = (item.model_dump().get("id"), item.model_dump().get("recommendation"), item.model_dump().get("label"))
+            if key not in seen:
+                seen.add(key)
+                items.append(item)
+    return items
+
+
 # -- reading -> interpretation ------------------------------------------------------------------------
 
 def _unknown_words(reading: Reading, ctx: AskContext) -> list[int]:
@@ -135,12 +154,18 @@ def _unknown_words(reading: Reading, ctx: AskContext) -> list[int]:
 
 
 def _sparql(state: ServiceState, choice: Choice) -> str | None:
+    """The stored query with its parameters as a trailing VALUES block (one row per set of parameters)."""
     if choice.intent is None:
         return None
     query = state.catalog[choice.intent.query]
     if choice.intent.answer == "paths":  # the walk over causal_edges takes from/to; the query takes none
         return query.text
-    return with_values(query.text, query.bind(choice.params))
+    rows = [query.bind(params) for params in parameter_rows(choice.params)]
+    if len(rows) == 1:
+        return with_values(query.text, rows[0])
+    names = list(rows[0])
+    values = " ".join("(" + " ".join(term_to_sparql(row[n]) for n in names) + ")" for row in rows)
+    return f"{query.text}\nVALUES ({' '.join(f'?{n}' for n in names)}) {{ {values} }}\n"
 
 
 def _explain(reading: Reading, choice: Choice) -> str:
@@ -204,13 +229,13 @@ def _aspect(patterns, text: str) -> str | None:
 
 def _declined_for_unknown(reading: Reading, choice: Choice, unknown: list[int], subjects: list[Link]) -> bool:
     """Unknown words decline a question when the answer would hinge on them: a yes/no question ("does
-    chocolate cause..."), no subject from the graph, the thing asked for ("what vitamins..."), or an
-    intent chosen without a cue (a keyword or "what is ...")."""
+    chocolate cause..."), no subject from the graph, the thing asked for ("what vitamins..."), an intent
+    chosen without a cue (a bare keyword), or a strict intent (a weak reading such as "what is ...")."""
     if not unknown:
         return False
     asked_for = {i + 1 for i, token in enumerate(reading.tokens) if token in ("what", "which")}
     return (is_yes_no(reading) or not subjects or bool(asked_for & set(unknown))
-            or choice.fallback or choice.intent.name == "describe_entity")
+            or choice.fallback or choice.intent.strict)
 
 
 @dataclass
@@ -255,7 +280,8 @@ def answer_question(state: ServiceState, ctx: AskContext, question: str) -> Outc
         choice = describe(choice, ctx.language, subjects[0])
         items = run_intent(state, choice)
     if not items:
-        stated = ", ".join(f"{k}={v}" for k, v in choice.params.items()) or "no parameters"
+        stated = ", ".join(f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in choice.params.items()) \
+            or "no parameters"
         return outcome(False, [], f"The text states nothing that answers this "
                                   f"({choice.intent.summary.lower()}: {stated}).")
     partial = _aspect(ctx.language.partial_aspects, reading.text)

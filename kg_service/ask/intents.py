@@ -20,22 +20,26 @@ class Choice:
 
     intent: IntentSpec | None
     cues: list[str] = field(default_factory=list)
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str | list[str]] = field(default_factory=dict)
     used: list[Link] = field(default_factory=list)   # the linked entities its parameters came from
     defaulted: bool = False                         # the subject was not in the question (default symptom)
     fallback: bool = False                          # chosen by the subject's category, no cue
 
 
-def slots(reading: Reading) -> dict[str, Link | str]:
+Slot = Link | str | list[Link]
+
+
+def slots(reading: Reading) -> dict[str, Slot]:
     """Everything in the question an intent can use, by slot name."""
-    found: dict[str, Link | str | None] = {
+    found: dict[str, Slot | None] = {
         "cause": reading.first("cause"), "symptom": reading.first("symptom"),
         "intervention": reading.first("intervention"), "drug": reading.first("intervention", type_="drug"),
         "mechanism": reading.first("mechanism"), "trigger": reading.first("trigger"),
-        "drug_class": reading.first("drug-class"),
+        "drug_class": reading.first("drug-class"), "origin": reading.first("cause", "trigger", "mechanism"),
+        "time": reading.first("time-context"),
         "target": reading.first("cause", "mechanism"),
         "entity": reading.first(*SUBJECT_CATEGORIES) or (reading.links[0] if reading.links else None),
-        "kind": reading.kind, "supervision": reading.supervision,
+        "kind": reading.kind, "supervision": reading.supervision, "named": reading.named or None,
     }
     found["condition"] = found["cause"] or found["symptom"]
     causal = [link for link in reading.links if link.category in CAUSAL_CATEGORIES]  # chain ends
@@ -48,7 +52,7 @@ def slots(reading: Reading) -> dict[str, Link | str]:
     return {k: v for k, v in found.items() if v is not None}
 
 
-def _score(spec: IntentSpec, reading: Reading, available: dict[str, Link | str]) -> tuple[float, list[str]]:
+def _score(spec: IntentSpec, reading: Reading, available: dict[str, Slot]) -> tuple[float, list[str]]:
     if any(slot not in available for slot in spec.requires) or any(slot in available for slot in spec.excludes):
         return 0.0, []
     cue_score, cues = 0.0, []
@@ -67,7 +71,7 @@ def _score(spec: IntentSpec, reading: Reading, available: dict[str, Link | str])
     return cue_score + sum(spec.requires.values()) + optional, cues
 
 
-def bind_parameters(spec: IntentSpec, available: dict[str, Link | str], default_symptom: Link | None,
+def bind_parameters(spec: IntentSpec, available: dict[str, Slot], default_symptom: Link | None,
                     choice: Choice) -> None:
     """Fill the stored query's parameters from the slots (`x?` optional, `x|default`, `=literal`)."""
     for param, source in spec.params.items():
@@ -84,6 +88,9 @@ def bind_parameters(spec: IntentSpec, available: dict[str, Link | str], default_
             choice.params[param] = local_id(value.entity)
             if not choice.defaulted or value is not default_symptom:
                 choice.used.append(value)
+        elif isinstance(value, list):  # several entities: the query runs once for each
+            choice.params[param] = [local_id(link.entity) for link in value]
+            choice.used.extend(value)
         else:
             choice.params[param] = value
 

@@ -54,6 +54,7 @@ class IntentSpec:
     cues: tuple[Cue, ...] = ()
     suggest: tuple[str, ...] = ()
     otherwise: str | None = None  # the intent to try when this one's query finds nothing
+    strict: bool = False          # any unknown word declines
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def load_language(vocabulary: Path = HERE / "vocabulary.yaml", intents: Path = H
         name=i["name"], summary=i.get("summary", ""), query=i["query"], answer=i["answer"],
         params=dict(i.get("params") or {}), requires=dict(i.get("requires") or {}),
         excludes=tuple(i.get("excludes") or ()), cue_slots=tuple(i.get("cue_slots") or ()),
-        otherwise=i.get("otherwise"),
+        otherwise=i.get("otherwise"), strict=bool(i.get("strict")),
         suggest=tuple(i.get("suggest") or ()),
         cues=tuple(Cue(re.compile(c["pattern"]), float(c.get("weight", 1))) for c in i.get("cues") or ()))
         for i in spec["intents"])

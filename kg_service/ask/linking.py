@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from kg_service.ask.language import Language
 from kg_service.search import SearchIndex, normalize, stem
@@ -18,9 +19,12 @@ from kg_service.search import SearchIndex, normalize, stem
 MAX_SPAN = 6          # longest run of words looked up as one name
 MAX_LOOKUPS = 60      # search-index lookups per question (a usual one needs under 20): bounds a 300-character one
 MIN_COVERAGE = 0.66   # share of a name's words a span of two or more words must match
-TYPO_SIMILARITY = 80  # rapidfuzz ratio (0-100) for a word to count as a misspelling of another
+TYPO_SIMILARITY = 80  # rapidfuzz ratio (0-100) for a word of a name to match a word of the question
 MIN_TYPO_LENGTH = 5   # shorter words are never corrected ("cold" is not a typo of "gold")
+LONG_WORD = 8         # a typo is one edit (insertion, deletion, substitution, swap); two in a word this long
 SUBJECT_CATEGORIES = ("cause", "symptom", "intervention", "mechanism", "trigger")
+ASKING_WORDS = ("what", "which")                          # "which exercise..." asks for kinds of exercise
+KIND_WORDS = ("kind", "kinds", "type", "types", "sort", "sorts", "form", "forms")  # "what kind of exercise..."
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Reading:
     supervision: str | None = None
     supervision_words: str | None = None
     slot_tokens: set[int] = field(default_factory=set)  # tokens that gave the kind or the supervision
+    named: list[Link] = field(default_factory=list)    # interventions whose names hold the word asked for
 
     @property
     def text(self) -> str:
@@ -56,7 +61,7 @@ class Reading:
         return " ".join(self.tokens[link.start:link.end])
 
     def covered(self) -> set[int]:
-        return {i for link in self.links for i in range(link.start, link.end)} | self.slot_tokens
+        return {i for link in (*self.links, *self.named) for i in range(link.start, link.end)} | self.slot_tokens
 
     def first(self, *categories: str, type_: str | None = None) -> Link | None:
         return next((link for link in self.links if link.category in categories
@@ -69,7 +74,15 @@ class Linker:
     def __init__(self, index: SearchIndex, language: Language) -> None:
         self.index = index
         self.language = language
-        names = [entry.name for entry in getattr(index, "entries", ())] or [e.label for e in index.entities.values()]
+        entries = [(e.entity, e.name) for e in getattr(index, "entries", ())] or \
+            [(e.iri, e.label) for e in index.entities.values()]
+        names = [name for _, name in entries]
+        # word stem -> interventions with a name holding it ("exercise" -> moderate outdoor exercise, ...)
+        self.interventions_by_stem: dict[str, dict[str, str]] = {}
+        for iri, name in entries:
+            if index.entities[iri].category == "intervention":
+                for word in normalize(name).split():
+                    self.interventions_by_stem.setdefault(stem(word), {}).setdefault(iri, name)
         self.entity_words = {w for name in names for w in normalize(name).split()}
         self.entity_stems = {stem(w) for w in self.entity_words}
         vocabulary_words = {w for phrase in (*language.lay_terms, *language.kinds, *language.supervision)
@@ -105,7 +118,8 @@ class Linker:
         for word in words:
             if len(word) >= MIN_TYPO_LENGTH and word not in self.known_words and not word.isdigit() \
                     and stem(word) not in self.entity_stems:
-                best = process.extractOne(word, self.correctable, scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY)
+                edits = 1 if len(word) < LONG_WORD else 2  # "smoking" is two edits from "soaking": not a typo
+                best = process.extractOne(word, self.correctable, scorer=OSA.distance, score_cutoff=edits)
                 if best is not None:
                     reading.rewrites.append(f"{word} -> {best[0]}")
                     word = best[0]
@@ -191,6 +205,20 @@ class Linker:
                     return value, " ".join(tokens[i:i + n]), positions
         return None, None, set()
 
+    def _asked_for(self, reading: Reading) -> list[Link]:
+        """The interventions named by the word a question asks for ("which exercise", "what kind of diet"),
+        when it is no entity of its own."""
+        tokens, covered = reading.tokens, reading.covered()
+        for i, token in enumerate(tokens):
+            after_kind = i >= 2 and tokens[i - 1] == "of" and tokens[i - 2] in KIND_WORDS
+            if i == 0 or i in covered or not (tokens[i - 1] in ASKING_WORDS or after_kind) \
+                    or token in self.language.stopwords:
+                continue
+            found = self.interventions_by_stem.get(stem(token), {})
+            return [Link(i, i + 1, iri, name, "intervention", self.index.entities[iri].type, 0.0, 0.0)
+                    for iri, name in sorted(found.items())]
+        return []
+
     def read(self, question: str, kinds: set[str]) -> Reading:
         reading = Reading(tokens=[])
         words = self._rewrite(normalize(question).split(), reading)
@@ -203,4 +231,5 @@ class Linker:
         reading.supervision, reading.supervision_words, sup_at = self._phrase_slot(
             reading, self.language.supervision, subject_tokens)
         reading.slot_tokens = kind_at | sup_at
+        reading.named = self._asked_for(reading)
         return reading

@@ -35,8 +35,9 @@ class Interpretation(BaseModel):
                                examples=["interventions_for_cause"])
     query: str | None = Field(None, description="The stored query (queries/NAME.rq, /api/queries/NAME) that answers it.",
                               examples=["interventions_for_cause"])
-    parameters: dict[str, str] = Field(default_factory=dict, description="Its parameters, as ids and values.",
-                                       examples=[{"cause": "knee-synovitis"}])
+    parameters: dict[str, str | list[str]] = Field(
+        default_factory=dict, examples=[{"cause": "knee-synovitis"}],
+        description="Its parameters, as ids and values; a list runs the query once per value (a VALUES row each).")
     sparql: str | None = Field(None, description="The stored query with its parameters bound as a trailing "
                                                  "VALUES block: paste it into /sparql to get the same rows.")
     entities: list[Mention] = Field(default_factory=list)
