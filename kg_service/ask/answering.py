@@ -252,6 +252,8 @@ class Outcome:
 
 def answer_question(state: ServiceState, ctx: AskContext, question: str) -> Outcome:
     reading = ctx.linker.read(question, set(ctx.kinds))
+    if reading.kind_negated and reading.kind:  # "advice that does not involve drugs": every other kind
+        reading.kind = [k for k in sorted(ctx.kinds) if k != reading.kind]
     choice = choose(reading, ctx.language, ctx.default_symptom)
     unknown = _unknown_words(reading, ctx)
     unknown_words = [reading.tokens[i] for i in unknown]
@@ -272,7 +274,8 @@ def answer_question(state: ServiceState, ctx: AskContext, question: str) -> Outc
         return outcome(False, [], f"The text does not mention {not_mentioned}; it answers questions about "
                                   "the causes, mechanisms and advice it describes.")
     items = run_intent(state, choice)
-    other = None if items else alternative(choice, reading, ctx.language, ctx.default_symptom)
+    # A yes/no question whose query finds nothing is answered "the text does not say", not with another answer.
+    other = None if items or is_yes_no(reading) else alternative(choice, reading, ctx.language, ctx.default_symptom)
     if other is not None:
         choice = other
         items = run_intent(state, choice)

@@ -26,7 +26,7 @@ class Choice:
     fallback: bool = False                          # chosen by the subject's category, no cue
 
 
-Slot = Link | str | list[Link]
+Slot = Link | str | list[Link] | list[str]
 
 
 def slots(reading: Reading) -> dict[str, Slot]:
@@ -88,9 +88,9 @@ def bind_parameters(spec: IntentSpec, available: dict[str, Slot], default_sympto
             choice.params[param] = local_id(value.entity)
             if not choice.defaulted or value is not default_symptom:
                 choice.used.append(value)
-        elif isinstance(value, list):  # several entities: the query runs once for each
-            choice.params[param] = [local_id(link.entity) for link in value]
-            choice.used.extend(value)
+        elif isinstance(value, list):  # several entities (or kinds): the query runs once for each
+            choice.params[param] = [local_id(v.entity) if isinstance(v, Link) else v for v in value]
+            choice.used.extend(v for v in value if isinstance(v, Link))
         else:
             choice.params[param] = value
 
@@ -117,17 +117,20 @@ def choose(reading: Reading, language: Language, default_symptom: Link | None) -
 
 
 def alternative(choice: Choice, reading: Reading, language: Language, default_symptom: Link | None) -> Choice | None:
-    """The `otherwise` intent of an intent whose query found nothing, from the first causal entity to the
-    symptom asked about (or the default one)."""
+    """The `otherwise` intent of an intent whose query found nothing: a chain runs from the first causal entity
+    to the symptom asked about (or the default one); any other intent takes the question's slots."""
     if choice.intent is None or not choice.intent.otherwise:
         return None
     spec = language.intent(choice.intent.otherwise)
     available = slots(reading)
-    start = available.get("from") or available.get("cause")
-    end = available.get("to") if "from" in available else (available.get("symptom") or default_symptom)
-    if start is None or end is None or start is end:
+    if spec.answer == "paths":
+        start = available.get("from") or available.get("cause")
+        end = available.get("to") if "from" in available else (available.get("symptom") or default_symptom)
+        if start is None or end is None or start is end:
+            return None
+        available.update({"from": start, "to": end})
+    if any(slot not in available for slot in spec.requires):
         return None
-    available.update({"from": start, "to": end})
     other = Choice(spec, cues=choice.cues, fallback=choice.fallback)
     bind_parameters(spec, available, None, other)
     return other

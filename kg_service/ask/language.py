@@ -66,6 +66,7 @@ class Language:
     unstated_aspects: dict[str, re.Pattern[str]]
     stopwords: frozenset[str]
     function_words: frozenset[str]
+    negations: frozenset[str]
     intents: tuple[IntentSpec, ...]
     fallback: dict[str, str]
     default_symptom: str
@@ -90,6 +91,13 @@ def _phrase(text: str) -> tuple[str, ...]:
     return tuple(text.lower().split())
 
 
+def _words(values: list) -> frozenset[str]:
+    """A YAML list of words; a bare yes/no/on/off would load as a boolean, so it must be quoted."""
+    if not all(isinstance(v, str) for v in values):
+        raise ValueError(f"quote these words in the YAML file: {[v for v in values if not isinstance(v, str)]}")
+    return frozenset(values)
+
+
 def load_language(vocabulary: Path = HERE / "vocabulary.yaml", intents: Path = HERE / "intents.yaml") -> Language:
     vocab = yaml.safe_load(vocabulary.read_text(encoding="utf-8"))
     spec = yaml.safe_load(intents.read_text(encoding="utf-8"))
@@ -108,6 +116,7 @@ def load_language(vocabulary: Path = HERE / "vocabulary.yaml", intents: Path = H
         kinds=kinds, supervision=supervision,
         partial_aspects={k: re.compile(v) for k, v in vocab["aspects"]["partial"].items()},
         unstated_aspects={k: re.compile(v) for k, v in vocab["aspects"]["unstated"].items()},
-        stopwords=frozenset(vocab["stopwords"]),
-        function_words=frozenset(vocab["function_words"]), intents=parsed, fallback=dict(spec["fallback"]),
+        stopwords=_words(vocab["stopwords"]),
+        function_words=_words(vocab["function_words"]), negations=_words(vocab["negations"]),
+        intents=parsed, fallback=dict(spec["fallback"]),
         default_symptom=spec["default_symptom"], examples=tuple(spec["examples"]))

@@ -46,7 +46,8 @@ class Reading:
     tokens: list[str]
     rewrites: list[str] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
-    kind: str | None = None
+    kind: str | list[str] | None = None
+    kind_negated: bool = False                          # "without drugs", "does not involve drugs"
     kind_words: str | None = None
     supervision: str | None = None
     supervision_words: str | None = None
@@ -228,6 +229,9 @@ class Linker:
                           for i in range(link.start, link.end)}
         kind_table = {p: slug for p, slug in self.language.kinds.items() if slug in kinds}
         reading.kind, reading.kind_words, kind_at = self._phrase_slot(reading, kind_table, subject_tokens)
+        if kind_at:
+            before = reading.tokens[max(0, min(kind_at) - 3):min(kind_at)]
+            reading.kind_negated = any(word in self.language.negations for word in before)
         reading.supervision, reading.supervision_words, sup_at = self._phrase_slot(
             reading, self.language.supervision, subject_tokens)
         reading.slot_tokens = kind_at | sup_at
