@@ -7,7 +7,9 @@ public sample (../shared/questions-sample.json), per category, against a live se
 A question is right when: answerable ones are understood, have items, every `expect` regex matches the
 items' text (labels, qualifiers, evidence, nested labels), no `forbid` regex matches an item's label, and
 every evidence span is exactly the source text at its offsets; unanswerable ones are declined
-(understood false, no items). tests/test_ask.py asserts the same for each question.
+(understood false, no items). tests/test_ask.py asserts the same for each question; a question marked
+`known_gap` (with the reason) is one the service is known to get wrong: it counts as wrong here and is an
+expected failure there, which fails once it passes.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ def table(results: list[tuple[dict, list[str]]]) -> str:
     lines = ["| set | category | right | accuracy |", "|---|---|---|---|"]
     order = lambda kv: (kv[0][0], kv[0][1].startswith("all"), kv[0][1] == "all", kv[0][1])
     for (which, category), (right, total) in sorted(counts.items(), key=order):
-        lines.append(f"| {which} | {category} | {right}/{total} | {100 * right / total:.0f} % |")
+        lines.append(f"| {which} | {category} | {right}/{total} | {100 * right // total} % |")  # floor: 278/279 is 99 %
     return "\n".join(lines)
 
 
@@ -128,8 +130,9 @@ def main() -> int:
     print(table(results))
     for question, problems in results:
         if problems:
-            print(f"{question['id']} {question['q']!r}: " + "; ".join(problems))
-    return 0 if all(not p for _, p in results) else 1
+            gap = f" (known gap: {question['known_gap']})" if question.get("known_gap") else ""
+            print(f"{question['id']} {question['q']!r}: " + "; ".join(problems) + gap)
+    return 0 if all(not p or q.get("known_gap") for q, p in results) else 1
 
 
 if __name__ == "__main__":

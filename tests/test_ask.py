@@ -26,7 +26,10 @@ def ask(client: httpx.Client, question: str) -> dict:
     return response.json()
 
 
-@pytest.mark.parametrize("question", QUESTIONS, ids=[f"{q['set']}-{q['id']}" for q in QUESTIONS])
+@pytest.mark.parametrize("question", [
+    pytest.param(q, id=f"{q['set']}-{q['id']}",
+                 marks=[pytest.mark.xfail(reason=q["known_gap"], strict=True)] if q.get("known_gap") else [])
+    for q in QUESTIONS])
 def test_question(client: httpx.Client, source_text: str, question: dict) -> None:
     body = ask(client, question["q"])
     assert not failures(question, body, source_text), json.dumps(body["interpretation"], indent=1)

@@ -88,10 +88,9 @@ def _stated(state: ServiceState, query: str, params: dict[str, str]) -> list[Sta
     rows = state.catalog.select(state.backend, query, params)
     items = []
     for iri, group in group_rows(rows).items():
-        via_iris = list(dict.fromkeys(str(r[k]) for r in group for k in ("mechanism", "cause") if k in r))
+        via_iris = list(dict.fromkeys(str(r[k]) for r in group for k in ("mechanism", "cause") if k in r
+                                      and str(r[k]) != iri))
         relation = next((local_id(r["relation"]) for r in group if "relation" in r), None)
-        if relation is None:
-            relation = "triggers" if via_iris else "named as a cause"
         items.append(StatedItem(**entity_ref(state, iri).model_dump(), relation=relation,
                                 via=[entity_ref(state, v) for v in via_iris], evidence=evidence_list(group)))
     return items
