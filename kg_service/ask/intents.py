@@ -37,6 +37,7 @@ def slots(reading: Reading) -> dict[str, Slot]:
         "mechanism": reading.first("mechanism"), "trigger": reading.first("trigger"),
         "drug_class": reading.first("drug-class"), "origin": reading.first("cause", "trigger", "mechanism"),
         "time": reading.first("time-context"),
+        "other_cause": next(iter([link for link in reading.links if link.category == "cause"][1:]), None),
         "target": reading.first("cause", "mechanism"),
         "entity": reading.first(*SUBJECT_CATEGORIES) or (reading.links[0] if reading.links else None),
         "kind": reading.kind, "supervision": reading.supervision, "named": reading.named or None,

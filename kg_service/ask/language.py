@@ -72,12 +72,24 @@ class Language:
     default_symptom: str
     examples: tuple[str, ...]
 
+    @cached_property
+    def cue_words(self) -> frozenset[str]:
+        """Every word the cue patterns spell out ("mechanism", "treatment"...), so misspellings of them are read."""
+        return frozenset(w for i in self.intents for c in i.cues for w in c.vocabulary[0])
+
+    def spells(self, word: str) -> bool:
+        """Whether some cue or aspect pattern spells this word out (a word or an open stem such as `affect\\w*`)."""
+        return any(cue.explains(word) for cue in self._all_cues)
+
+    @cached_property
+    def _all_cues(self) -> tuple[Cue, ...]:
+        cues = [c for i in self.intents for c in i.cues]
+        return (*cues, *(Cue(p, 0) for p in (*self.partial_aspects.values(), *self.unstated_aspects.values())))
+
     def explains(self, word: str, text: str) -> bool:
         """Whether a cue or aspect pattern that matches the question spells this word out (a pattern
         "does ... cause" matching "does chocolate cause" does not explain "chocolate")."""
-        cues = [c for i in self.intents for c in i.cues]
-        cues += [Cue(p, 0) for p in (*self.partial_aspects.values(), *self.unstated_aspects.values())]
-        return any(cue.explains(word) and cue.pattern.search(text) for cue in cues)
+        return any(cue.explains(word) and cue.pattern.search(text) for cue in self._all_cues)
 
     def intent(self, name: str) -> IntentSpec:
         return next(i for i in self.intents if i.name == name)

@@ -21,6 +21,7 @@ MAX_LOOKUPS = 60      # search-index lookups per question (a usual one needs und
 MIN_COVERAGE = 0.66   # share of a name's words a span of two or more words must match
 TYPO_SIMILARITY = 80  # rapidfuzz ratio (0-100) for a word of a name to match a word of the question
 MIN_TYPO_LENGTH = 5   # shorter words are never corrected ("cold" is not a typo of "gold")
+DISTINCT_WORD = 9     # a word this long found in the names of one entity only links to it ("exudation")
 LONG_WORD = 8         # a typo is one edit (insertion, deletion, substitution, swap); two in a word this long
 SUBJECT_CATEGORIES = ("cause", "symptom", "intervention", "mechanism", "trigger")
 ASKING_WORDS = ("what", "which")                          # "which exercise..." asks for kinds of exercise
@@ -78,6 +79,10 @@ class Linker:
         entries = [(e.entity, e.name) for e in getattr(index, "entries", ())] or \
             [(e.iri, e.label) for e in index.entities.values()]
         names = [name for _, name in entries]
+        self.entities_by_stem: dict[str, dict[str, str]] = {}
+        for iri, name in entries:
+            for word in normalize(name).split():
+                self.entities_by_stem.setdefault(stem(word), {}).setdefault(iri, name)
         # word stem -> interventions with a name holding it ("exercise" -> moderate outdoor exercise, ...)
         self.interventions_by_stem: dict[str, dict[str, str]] = {}
         for iri, name in entries:
@@ -89,7 +94,10 @@ class Linker:
         vocabulary_words = {w for phrase in (*language.lay_terms, *language.kinds, *language.supervision)
                             for w in phrase}
         self.known_words = self.entity_words | vocabulary_words | language.stopwords
+        self.question_words = vocabulary_words | language.stopwords  # words of questions, not of names
         self.correctable = sorted(w for w in self.entity_words | vocabulary_words if len(w) >= MIN_TYPO_LENGTH - 1)
+        # Words of the cues ("mechanism") are corrected only from one edit away: "difference" stays itself.
+        self.correctable_cues = sorted(w for w in language.cue_words - set(self.correctable) if len(w) >= MIN_TYPO_LENGTH)
 
     # -- words -------------------------------------------------------------------------------------
 
@@ -118,9 +126,10 @@ class Linker:
         out = []
         for word in words:
             if len(word) >= MIN_TYPO_LENGTH and word not in self.known_words and not word.isdigit() \
-                    and stem(word) not in self.entity_stems:
+                    and stem(word) not in self.entity_stems and not self.language.spells(word):
                 edits = 1 if len(word) < LONG_WORD else 2  # "smoking" is two edits from "soaking": not a typo
-                best = process.extractOne(word, self.correctable, scorer=OSA.distance, score_cutoff=edits)
+                best = process.extractOne(word, self.correctable, scorer=OSA.distance, score_cutoff=edits) \
+                    or process.extractOne(word, self.correctable_cues, scorer=OSA.distance, score_cutoff=1)
                 if best is not None:
                     reading.rewrites.append(f"{word} -> {best[0]}")
                     word = best[0]
@@ -178,6 +187,13 @@ class Linker:
                         info = self.index.entities[hit.entity]
                         candidates.append(Link(start, end, hit.entity, hit.matched, info.category, info.type,
                                                coverage, hit.score))
+        for i, token in enumerate(tokens):  # a long word of one entity's names alone: "exudation"
+            owners = self.entities_by_stem.get(stem(token), {})
+            if len(token) >= DISTINCT_WORD and len(owners) == 1 and token not in self.question_words \
+                    and not self.language.spells(token):
+                (iri, name), = owners.items()
+                info = self.index.entities[iri]
+                candidates.append(Link(i, i + 1, iri, name, info.category, info.type, 0.5, 0.0))
         # Longest spans first, then the closest match; a token belongs to one entity at most.
         candidates.sort(key=lambda c: (-(c.end - c.start), -c.coverage, -c.score, c.start,
                                        c.category not in SUBJECT_CATEGORIES))
