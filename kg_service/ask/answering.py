@@ -13,7 +13,7 @@ from kg_service.api.common import entity_ref, evidence_list, group_rows, local_i
 from kg_service.api.models import PathStep
 from kg_service.api.paths import causal_paths
 from kg_service.ask.intents import Choice, alternative, choose, describe, is_yes_no
-from kg_service.ask.language import Language, load_language
+from kg_service.ask.language import IntentSpec, Language, load_language
 from kg_service.ask.linking import SUBJECT_CATEGORIES, Link, Linker, Reading
 from kg_service.ask.models import (
     Answer,
@@ -60,7 +60,8 @@ def context(state: ServiceState) -> AskContext:
 
 # -- items ------------------------------------------------------------------------------------------
 
-def _entity_evidence(state: ServiceState, iri: str):
+def _entity_evidence(state: ServiceState, iri: str) -> list:
+    """The spans that state an entity (stored query evidence_for)."""
     return evidence_list(state.catalog.select(state.backend, "evidence_for", {"node": local_id(iri)}))
 
 
@@ -103,7 +104,8 @@ def _details(state: ServiceState, query: str, params: dict[str, str]) -> list:
     return [answers.entity_detail(state, local_id(iri)) for iri in group_rows(rows)]
 
 
-def _run_once(state: ServiceState, spec, params: dict[str, str]) -> list:
+def _run_once(state: ServiceState, spec: IntentSpec, params: dict[str, str]) -> list:
+    """The stored query of the intent, its rows turned into the REST API's items (answers.py does the turning)."""
     if spec.answer == "recommendations":
         return _recommendations(state, spec.query, params)
     if spec.answer == "mechanisms":
@@ -132,10 +134,12 @@ def parameter_rows(params: dict[str, str | list[str]]) -> list[dict[str, str]]:
 
 
 def run_intent(state: ServiceState, choice: Choice) -> list:
+    """Every item, once, over each set of parameters (several for "which exercise": one per intervention)."""
     items, seen = [], set()
     for params in parameter_rows(choice.params):
         for item in _run_once(state, choice.intent, params):
-            key = (item.model_dump().get("id"), item.model_dump().get("recommendation"), item.model_dump().get("label"))
+            data = item.model_dump()
+            key = (data.get("id"), data.get("recommendation"), data.get("label"))
             if key not in seen:
                 seen.add(key)
                 items.append(item)
@@ -309,7 +313,7 @@ def ask(state: ServiceState, question: str) -> AskResponse:
         query=choice.intent.query if choice.intent else None,
         parameters=choice.params, sparql=_sparql(state, choice),
         entities=[Mention(text=reading.span_text(link), matched=link.matched, entity=entity_ref(state, link.entity))
-                  for link in reading.links],
+                  for link in (*reading.links, *reading.named)],
         cues=choice.cues, rewrites=reading.rewrites, unknown_words=result.unknown_words,
         explanation=_explain(reading, choice))
     kind = choice.intent.answer if result.understood else "none"
