@@ -148,11 +148,13 @@ def run_intent(state: ServiceState, choice: Choice) -> list:
 
 # -- reading -> interpretation ------------------------------------------------------------------------
 
-def _unknown_words(reading: Reading, ctx: AskContext) -> list[int]:
-    """Positions of words neither linked, nor spelled out by a matching cue or aspect, nor in the vocabulary."""
+def _unknown_words(reading: Reading, ctx: AskContext, strict: bool = False) -> list[int]:
+    """Positions of words neither linked, nor spelled out by a matching cue or aspect, nor in the vocabulary;
+    `strict` also counts words of names that linked to nothing ("weather" alone, "calcium" alone)."""
     covered = reading.covered()
+    known = ctx.linker.question_words if strict else ctx.linker.known_words
     return [i for i, token in enumerate(reading.tokens)
-            if i not in covered and not token.isdigit() and token not in ctx.linker.known_words
+            if i not in covered and not token.isdigit() and token not in known
             and not ctx.language.explains(token, reading.text)]
 
 
@@ -258,7 +260,7 @@ def answer_question(state: ServiceState, ctx: AskContext, question: str) -> Outc
     if reading.kind_negated and reading.kind:  # "advice that does not involve drugs": every other kind
         reading.kind = [k for k in sorted(ctx.kinds) if k != reading.kind]
     choice = choose(reading, ctx.language, ctx.default_symptom)
-    unknown = _unknown_words(reading, ctx)
+    unknown = _unknown_words(reading, ctx, strict=choice.intent is not None and choice.intent.strict)
     unknown_words = [reading.tokens[i] for i in unknown]
     subjects = [link for link in choice.used if link.category in SUBJECT_CATEGORIES]
     about = ", ".join(state.search.entities[link.entity].label for link in subjects) or "this"

@@ -65,6 +65,7 @@ class Language:
     partial_aspects: dict[str, re.Pattern[str]]
     unstated_aspects: dict[str, re.Pattern[str]]
     stopwords: frozenset[str]
+    generic_words: frozenset[str]
     function_words: frozenset[str]
     negations: frozenset[str]
     intents: tuple[IntentSpec, ...]
@@ -76,6 +77,11 @@ class Language:
     def cue_words(self) -> frozenset[str]:
         """Every word the cue patterns spell out ("mechanism", "treatment"...), so misspellings of them are read."""
         return frozenset(w for i in self.intents for c in i.cues for w in c.vocabulary[0])
+
+    @cached_property
+    def cue_stems(self) -> frozenset[str]:
+        """The open stems of the cue patterns (`treat\\w*` gives "treat")."""
+        return frozenset(s for i in self.intents for c in i.cues for s in c.vocabulary[1])
 
     def spells(self, word: str) -> bool:
         """Whether some cue or aspect pattern spells this word out (a word or an open stem such as `affect\\w*`)."""
@@ -128,7 +134,8 @@ def load_language(vocabulary: Path = HERE / "vocabulary.yaml", intents: Path = H
         kinds=kinds, supervision=supervision,
         partial_aspects={k: re.compile(v) for k, v in vocab["aspects"]["partial"].items()},
         unstated_aspects={k: re.compile(v) for k, v in vocab["aspects"]["unstated"].items()},
-        stopwords=_words(vocab["stopwords"]),
+        stopwords=_words(vocab["stopwords"]) | _words(vocab["generic_words"]),
+        generic_words=_words(vocab["generic_words"]),
         function_words=_words(vocab["function_words"]), negations=_words(vocab["negations"]),
         intents=parsed, fallback=dict(spec["fallback"]),
         default_symptom=spec["default_symptom"], examples=tuple(spec["examples"]))

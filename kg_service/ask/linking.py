@@ -94,10 +94,14 @@ class Linker:
         vocabulary_words = {w for phrase in (*language.lay_terms, *language.kinds, *language.supervision)
                             for w in phrase}
         self.known_words = self.entity_words | vocabulary_words | language.stopwords
-        self.question_words = vocabulary_words | language.stopwords  # words of questions, not of names
+        # Words of questions, not of names (lay phrases such as "cold weather" hold names' words).
+        self.question_words = language.stopwords | {w for phrase in (*language.kinds, *language.supervision)
+                                                    for w in phrase}
         self.correctable = sorted(w for w in self.entity_words | vocabulary_words if len(w) >= MIN_TYPO_LENGTH - 1)
         # Words of the cues ("mechanism") are corrected only from one edit away: "difference" stays itself.
-        self.correctable_cues = sorted(w for w in language.cue_words - set(self.correctable) if len(w) >= MIN_TYPO_LENGTH)
+        self.correctable_cues = sorted(w for w in language.cue_words | language.cue_stems | language.generic_words
+                                       if len(w) >= MIN_TYPO_LENGTH
+                                       and (w not in language.stopwords or w in language.generic_words))
 
     # -- words -------------------------------------------------------------------------------------
 
@@ -128,8 +132,9 @@ class Linker:
             if len(word) >= MIN_TYPO_LENGTH and word not in self.known_words and not word.isdigit() \
                     and stem(word) not in self.entity_stems and not self.language.spells(word):
                 edits = 1 if len(word) < LONG_WORD else 2  # "smoking" is two edits from "soaking": not a typo
-                best = process.extractOne(word, self.correctable, scorer=OSA.distance, score_cutoff=edits) \
-                    or process.extractOne(word, self.correctable_cues, scorer=OSA.distance, score_cutoff=1)
+                # The question's own words first ("treet" is "treat", not "tree"), then the names'.
+                best = process.extractOne(word, self.correctable_cues, scorer=OSA.distance, score_cutoff=1) \
+                    or process.extractOne(word, self.correctable, scorer=OSA.distance, score_cutoff=edits)
                 if best is not None:
                     reading.rewrites.append(f"{word} -> {best[0]}")
                     word = best[0]
