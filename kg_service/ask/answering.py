@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from kg_service.api import answers
 from kg_service.api.common import entity_ref, evidence_list, group_rows, local_id
 from kg_service.api.models import PathStep
-from kg_service.api.paths import causal_paths
 from kg_service.ask.intents import Choice, alternative, choose, describe, is_yes_no
 from kg_service.ask.language import IntentSpec, Language, load_language
 from kg_service.ask.linking import SUBJECT_CATEGORIES, Link, Linker, Reading
@@ -30,6 +29,7 @@ from kg_service.graph import KS
 from kg_service.state import ServiceState
 
 MAX_SUGGESTIONS = 5
+MAX_CHAIN_LENGTH, MAX_CHAINS = 6, 50  # as /api/paths: steps per chain, chains per answer
 CONTEXT_KEY = ("ask", "context")
 
 
@@ -75,11 +75,32 @@ def _recommendations(state: ServiceState, query: str, params: dict[str, str]) ->
                                if item.recommendation in conditions else None) for item in items]
 
 
+def _chains(state: ServiceState, source: str, target: str) -> list[list[PathStep]]:
+    """The chains /api/paths gives, as its steps. Its walker is `paths.causal_paths` on main and moves to
+    `answers.causal_paths`, with each hop's own evidence, in issue 8: use whichever this tree has."""
+    walker = getattr(answers, "causal_paths", None)
+    if walker is None:
+        from kg_service.api.paths import causal_paths
+
+        return [[PathStep(**entity_ref(state, iri).model_dump(), relation=relation) for iri, relation in path]
+                for path in causal_paths(state, source, target)]
+    chains = []
+    for path in walker(state, source, target, MAX_CHAIN_LENGTH, MAX_CHAINS):
+        chains.append([PathStep(**entity_ref(state, iri).model_dump(), relation=hop.relation if hop else None,
+                                **(answers.asserted_fields(answers.stated_edge(state, hop.stated)) if hop else {}))
+                       for iri, hop in path])
+    return chains
+
+
 def _paths(state: ServiceState, params: dict[str, str]) -> list[PathItem]:
+    """Each chain with the evidence of its steps (each hop's own where the graph has it, else the spans of the
+    entities along it)."""
     items = []
-    for path in causal_paths(state, str(KS[params["from"]]), str(KS[params["to"]])):
-        steps = [PathStep(**entity_ref(state, iri).model_dump(), relation=relation) for iri, relation in path]
-        evidence = {(e.start, e.end): e for iri, _ in path[:-1] for e in _entity_evidence(state, iri)}
+    for steps in _chains(state, str(KS[params["from"]]), str(KS[params["to"]])):
+        spans = [e for step in steps for e in (getattr(step, "evidence", None) or [])]
+        if not spans:
+            spans = [e for step in steps[:-1] for e in _entity_evidence(state, step.iri)]
+        evidence = {(e.start, e.end): e for e in spans}
         items.append(PathItem(label=" → ".join(s.label for s in steps), steps=steps,
                               evidence=[evidence[k] for k in sorted(evidence)]))
     return items
