@@ -12,16 +12,9 @@ from kg_service.state import ServiceState
 
 def local_state(settings: Settings) -> ServiceState:
     """The graph, store, stored queries and search index, without the /sparql worker pool a question never uses."""
-    from kg_service.backends import create_backend
-    from kg_service.catalog import Catalog
-    from kg_service.graph import load_graph
-    from kg_service.search import SearchIndex
+    from kg_service.state import build_state
 
-    loaded = load_graph(settings.ontology_dir)
-    catalog = Catalog.load(settings.queries_dir)
-    backend = create_backend(settings, loaded)
-    search = SearchIndex.build(catalog.select(backend, "search_index"))
-    return ServiceState(settings=settings, loaded=loaded, backend=backend, catalog=catalog, search=search)
+    return build_state(settings, sparql_workers=False)
 
 
 def render_text(response: AskResponse) -> str:
