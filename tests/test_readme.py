@@ -53,7 +53,7 @@ def test_sparqlwrapper_example_prints_the_osteoarthritis_interventions(server: R
         exec(compile(code.replace(DEFAULT_URL, server.url), "README.md", "exec"), {})
     lines = output.getvalue().splitlines()
     assert any(line.startswith("ibuprofen sustained-release capsules | follow medical advice") for line in lines)
-    assert any("in some cases" in line for line in lines) and len(lines) >= 7
+    assert any("In some cases" in line for line in lines) and len(lines) >= 7
 
 
 def test_counts_table_matches_the_ontology(client: httpx.Client) -> None:
