@@ -4,6 +4,7 @@ through the REST answers. Each test is a rule a curator's audit checks, not one 
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -11,7 +12,7 @@ from collections.abc import Iterable
 import httpx
 import pytest
 from conftest import ROOT, SHARED
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from kg_service.graph import KS, OA, OBO, OBOINOWL, load_graph
@@ -455,7 +456,7 @@ def test_rest_mechanisms_and_causes_carry_their_edge_s_evidence_and_hedge(backen
             if item["inferred"]:
                 chain = item["via"]
                 assert chain and chain[0]["subject"] == item["id"] and chain[-1]["object"] == symptom["id"]
-                assert all(a["object"] == b["subject"] for a, b in zip(chain, chain[1:]))
+                assert all(a["object"] == b["subject"] for a, b in itertools.pairwise(chain))
                 for edge in chain:
                     assert_stated(edge, source_text)
             else:
