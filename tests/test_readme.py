@@ -62,7 +62,9 @@ def test_counts_table_matches_the_ontology(client: httpx.Client) -> None:
     names = {"classes": "classes", "object properties": "object_properties",
              "datatype properties": "datatype_properties", "individuals": "individuals",
              "recommendations": "recommendations", "evidence spans": "evidence_spans",
-             "mappings to standard vocabularies": "mappings"}
+             "mappings to standard vocabularies": "mappings",
+             "relations with their own text evidence": "text_relations", "curated relations": "curated_relations",
+             "curated entities": "curated_entities"}
     assert {k: int(v) for k, v in table.items()} == {k: int(stats[v]["value"]) for k, v in names.items()}
 
 
