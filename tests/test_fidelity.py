@@ -485,11 +485,13 @@ def test_rest_answers_say_where_each_entity_and_relation_comes_from(client: http
     for category in ("causes", "symptoms", "mechanisms"):
         for item in client.get(f"/api/{category}").json()["items"]:
             detail = client.get(f"/api/entities/{item['id']}").json()
+            assert item["provenance"] == detail["provenance"], "the list and the entity say the same provenance"
             seen[detail["provenance"]] += 1
             assert detail["evidence"], item["id"]
             assert_exact(detail["evidence"], source_text)
     for item in client.get("/api/interventions", params={"type": "drug"}).json()["items"]:
         detail = client.get(f"/api/entities/{item['id']}").json()
+        assert item["provenance"] == detail["provenance"]
         assert detail["provenance"] == "text" and detail["relations"]
         for relation in detail["relations"]:
             assert_stated(relation, source_text, causal=relation["relation"] == "alleviates")

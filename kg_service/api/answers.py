@@ -42,7 +42,8 @@ def _text(row: dict, name: str) -> str | None:
 
 def entities_of_category(state: ServiceState, category: str, type_: str | None = None) -> list[EntityItem]:
     rows = state.catalog.select(state.backend, "entities_of_category", {"category": category, "type": type_})
-    return [EntityItem(**entity_ref(state, iri).model_dump()) for iri in group_rows(rows)]
+    return [EntityItem(**entity_ref(state, iri).model_dump(), provenance=_text(group[0], "provenance"))
+            for iri, group in group_rows(rows).items()]
 
 
 def interventions(state: ServiceState, type_: str | None = None,
@@ -54,7 +55,8 @@ def interventions(state: ServiceState, type_: str | None = None,
     for iri, group in group_rows(rows).items():
         ref = entity_ref(state, iri)
         supervision = [_bool(r["requires_medical_supervision"]) for r in group if "requires_medical_supervision" in r]
-        items.append(EntityItem(**ref.model_dump(), requires_medical_supervision=any(supervision) if supervision else None))
+        items.append(EntityItem(**ref.model_dump(), provenance=_text(group[0], "provenance"),
+                                requires_medical_supervision=any(supervision) if supervision else None))
     return items
 
 

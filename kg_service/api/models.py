@@ -61,6 +61,8 @@ class EntityRef(BaseModel):
 
 
 class EntityItem(EntityRef):
+    provenance: Provenance | None = Field(None, description="text: named by the source text; curated: background "
+                                                            "a curator added (see /api/entities/{id}).")
     requires_medical_supervision: bool | None = Field(
         None, description="Interventions only: whether any recommendation of it needs a physician.")
 
