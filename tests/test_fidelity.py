@@ -256,6 +256,10 @@ def test_every_relation_between_entities_is_text_with_its_evidence_or_curated_wi
             references = {str(r) for r in asserted.objects(axiom, DCTERMS.source)}
             assert references and references <= set(known), f"{s} {p} {o}: curated without a listed reference"
     assert set(annotated) <= set(asserted), "an axiom annotation names a triple that is not asserted"
+    curated = {n for n in entities(asserted) if str(asserted.value(n, PROVENANCE)) == "curated"}
+    for s, p, o in relations:
+        if {s, o} & curated:  # the text cannot state a relation to something it does not name
+            assert str(asserted.value(annotated[(s, p, o)], PROVENANCE)) == "curated", (s, p, o)
 
 
 def test_every_causal_relation_has_its_own_clause_and_its_hedge_as_written(asserted: Graph) -> None:
@@ -496,7 +500,10 @@ def test_rest_answers_say_where_each_entity_and_relation_comes_from(client: http
         for relation in detail["relations"]:
             assert_stated(relation, source_text, causal=relation["relation"] == "alleviates")
             seen[relation["provenance"]] += 1
+        drug_relations = {r["relation"]: r for r in detail["drug"]["relations"]}
+        assert set(drug_relations) == {"has_drug_class", "has_dosage_form", "has_route"}
         drug_class = detail["drug"]["drug_class"]["id"]
+        assert drug_relations["has_drug_class"]["object"] == drug_class
         class_detail = client.get(f"/api/entities/{drug_class}").json()
         if class_detail["provenance"] == "curated":
             assert class_detail["reference"] and class_detail["evidence"] == []

@@ -30,6 +30,7 @@ from kg_service.state import ServiceState
 MATCH_FIELDS = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
 EdgeKey = tuple[str, str, str]  # (subject, relation, object) IRIs of one asserted triple
 CAUSES_SYMPTOM = str(KS["causes_symptom"])
+DRUG_RELATIONS = ("has_drug_class", "has_dosage_form", "has_route")
 
 
 def _bool(value: object) -> bool:
@@ -156,16 +157,17 @@ def entity_detail(state: ServiceState, entity_id: str) -> EntityDetail:
         if "field" in row:
             by_field.setdefault(str(row["field"]), []).append(str(row["value"]))
     evidence = evidence_list(state.catalog.select(state.backend, "evidence_for", {"node": entity_id}))
+    relations = [edge for (s, _, _), edge in relation_support(state).items() if ref is not None and s == ref.iri]
     drug = None
     if ref is not None and ref.type == "drug":
         drug_rows = state.catalog.select(state.backend, "drug_details", {"drug": entity_id})
         if drug_rows:
             row = drug_rows[0]
             drug = DrugDetails(drug_class=entity_ref(state, row["drug_class"]),
-                               dosage_form=entity_ref(state, row["dosage_form"]), route=entity_ref(state, row["route"]))
+                               dosage_form=entity_ref(state, row["dosage_form"]), route=entity_ref(state, row["route"]),
+                               relations=[e for e in relations if e.relation in DRUG_RELATIONS])
     definition = next((str(r["definition"]) for r in rows if "definition" in r), None)
     provenance = next((str(r["provenance"]) for r in rows if "provenance" in r), None)
-    relations = [edge for (s, _, _), edge in relation_support(state).items() if ref is not None and s == ref.iri]
     return EntityDetail(**ref.model_dump(), definition=definition, provenance=provenance,
                         reference=distinct(by_field.get("reference", [])),
                         synonyms=distinct(by_field.get("synonym", [])),

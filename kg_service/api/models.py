@@ -76,6 +76,10 @@ class DrugDetails(BaseModel):
     drug_class: EntityRef
     dosage_form: EntityRef
     route: EntityRef
+    relations: list[StatedEdge] = Field(default_factory=list,
+                                        description="has_drug_class, has_dosage_form and has_route with where each "
+                                                    "comes from: the text (evidence) or curation (reference, e.g. "
+                                                    "the ATC class behind 'non-steroidal anti-inflammatory drug').")
 
 
 class EntityDetail(EntityRef):
