@@ -296,6 +296,35 @@ def test_text_definitions_do_not_state_curated_background(asserted: Graph) -> No
         assert said == [], f"{node}'s definition states curated background {said} as if the text said it"
 
 
+# The words a definition may use besides the text's own and the entity's names: how it refers to the text.
+DEFINITIONAL = {"source", "text", "advise", "advises", "which", "name", "names", "named", "say", "says", "call",
+                "calls", "describe", "describes", "explain", "explains", "it", "its", "that", "one", "only", "further",
+                "taken", "taking", "following", "whose", "where", "when", "after", "remaining", "together", "felt",
+                "people", "among", "against", "take", "takes", "place", "form", "route", "into", "s"}
+
+
+def test_a_definition_drawn_from_the_text_adds_no_detail(asserted: Graph) -> None:
+    """A definition whose source is the article uses only the article's words, the entity's own names and the
+    words that refer to the text ('the source text advises ...'): 'adult women', 'in water' or 'from strain and
+    injury' cannot slip in. A general definition (e.g. of an anatomical part) names its own source instead."""
+    vocabulary = words(TEXT) | DEFINITIONAL
+    known = xrefs()
+    checked = 0
+    for node in entities(asserted):
+        definition = asserted.value(node, OBO["IAO_0000115"])
+        source = asserted.value(node, OBO["IAO_0000119"])
+        if definition is None:
+            continue
+        if source not in (None, KS["source-article"]):
+            assert str(source) in known, f"{node}: a definition not drawn from the text names its source in xrefs.tsv"
+            continue
+        own = set().union(*(words(n) for n in names(asserted, node)))
+        extra = words(str(definition)) - vocabulary - own
+        assert not extra, f"{node}'s definition adds {sorted(extra)}, which the text does not say"
+        checked += 1
+    assert checked > 50
+
+
 # --- Mappings and synonyms ------------------------------------------------------------------------------------
 
 def local_code(iri: str) -> str:
