@@ -391,7 +391,8 @@ def test_no_exact_synonym_names_another_entity(asserted: Graph) -> None:
 
 AUDITED = {"knee soreness", "muscle spasm", "electrotherapy", "thermotherapy", "diathermy", "heat therapy",
            "intra-articular injection", "knee injection", "tofu", "milk", "bone", "periarticular osteoporosis",
-           "repeated stimulation of the synovium", "knee support", "drug", "meniscus tear", "torn meniscus"}
+           "repeated stimulation of the synovium", "knee support", "drug", "meniscus tear", "torn meniscus",
+           "knee osteoarthritis"}
 
 
 def test_the_names_the_audit_found_broader_or_other_are_not_exact_synonyms(asserted: Graph) -> None:
