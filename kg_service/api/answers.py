@@ -31,6 +31,8 @@ MATCH_FIELDS = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relate
 EdgeKey = tuple[str, str, str]  # (subject, relation, object) IRIs of one asserted triple
 CAUSES_SYMPTOM = str(KS["causes_symptom"])
 DRUG_RELATIONS = ("has_drug_class", "has_dosage_form", "has_route")
+MAX_PATH_LENGTH = 6  # causal chains: longest walked, and most returned
+MAX_PATHS = 50
 
 
 def _bool(value: object) -> bool:
@@ -125,8 +127,8 @@ def causal_hops(state: ServiceState) -> dict[str, list[Hop]]:
     return state.cache[key]
 
 
-def causal_paths(state: ServiceState, source: str, target: str, max_length: int,
-                 max_paths: int) -> list[list[tuple[str, Hop | None]]]:
+def causal_paths(state: ServiceState, source: str, target: str, max_length: int = MAX_PATH_LENGTH,
+                 max_paths: int = MAX_PATHS) -> list[list[tuple[str, Hop | None]]]:
     """All simple paths over the stated causal edges, shortest first: [(node, hop that reached it), ...]."""
     hops = causal_hops(state)
     found: list[list[tuple[str, Hop | None]]] = []
@@ -226,7 +228,7 @@ def causes_of_symptom(state: ServiceState, symptom_id: str) -> list[CauseItem]:
         if any(_bool(r["asserted"]) for r in group):
             support = asserted_fields(stated_edge(state, (iri, CAUSES_SYMPTOM, symptom)))
         else:
-            chains = causal_paths(state, iri, symptom, max_length=6, max_paths=50)
+            chains = causal_paths(state, iri, symptom)
             support = inferred_fields([stated_edge(state, hop.stated) for _, hop in chains[0][1:] if hop] if chains
                                       else [])
         items.append(CauseItem(**entity_ref(state, iri).model_dump(),

@@ -14,8 +14,6 @@ from kg_service.api.common import (
 from kg_service.api.models import PathsResponse, PathStep
 
 router = APIRouter(prefix="/api", tags=["paths"])
-MAX_PATH_LENGTH = 6
-MAX_PATHS = 50
 
 
 @router.get("/paths", response_model=PathsResponse, response_model_by_alias=True,
@@ -30,7 +28,7 @@ def paths(request: Request, state: State,
 
     def compute() -> dict:
         result = []
-        for path in answers.causal_paths(state, start.iri, end.iri, MAX_PATH_LENGTH, MAX_PATHS):
+        for path in answers.causal_paths(state, start.iri, end.iri):
             steps = []
             for iri, hop in path:
                 support = answers.asserted_fields(answers.stated_edge(state, hop.stated)) if hop else {}
