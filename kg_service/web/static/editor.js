@@ -1,0 +1,119 @@
+// The SPARQL editor: YASGUI (vendored from npm) on /sparql, the stored queries as one-click examples, entity IRIs
+// in results linked to their pages with their labels, downloads, and the server's syntax errors at line/column.
+"use strict";
+(function () {
+  const KS = "https://w3id.org/knee-soreness/";
+  const root = document.getElementById("yasgui");
+  if (!root || typeof window.Yasgui === "undefined") return;  // the plain form below keeps working
+  document.getElementById("plain-form").hidden = true;
+  const endpoint = new URL(root.dataset.endpoint, window.location.href).toString();
+  const errorBox = document.getElementById("query-error");
+  const labels = new Map();
+
+  // Completion only from what this page has: prefixes (ours, from /prefixes.json) and the query's variables.
+  // The class/property completers would call a public vocabulary service.
+  Yasgui.Yasqe.defaults.autocompleters = ["prefixes", "variables"];
+  Yasgui.Yasqe.defaults.prefixCcApi = new URL("/prefixes.json", window.location.href).toString();
+
+  const yasgui = new Yasgui(root, {
+    requestConfig: { endpoint: endpoint, method: "POST" },
+    copyEndpointOnNewTab: true,
+    endpointCatalogueOptions: { getData: () => [{ endpoint: endpoint }] },
+    persistenceId: "kg-service-editor",
+    populateFromUrl: true,
+    yasqe: { value: root.dataset.example },
+    yasr: { prefixes: { ks: KS }, defaultPlugin: "table" },
+  });
+
+  function tab() { return yasgui.getTab(); }
+
+  // Examples: every stored query; one click loads it into the current tab and runs it.
+  fetch("/api/queries", { headers: { Accept: "application/json" } })
+    .then((r) => r.json())
+    .then((queries) => {
+      const list = document.getElementById("examples");
+      list.replaceChildren();
+      for (const q of queries) {
+        const item = document.createElement("li");
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "example";
+        button.dataset.query = q.name;
+        button.textContent = q.summary;
+        button.title = q.name + ".rq" + (q.parameters.length ? " (parameters left unbound: all values)" : "");
+        button.addEventListener("click", () => {
+          const yasqe = tab().getYasqe();
+          yasqe.setValue(q.sparql);
+          yasqe.query();
+        });
+        item.append(button);
+        list.append(item);
+      }
+    });
+
+  // Labels of every entity, so result IRIs show what they name.
+  fetch("/entities?format=json", { headers: { Accept: "application/json" } })
+    .then((r) => r.json())
+    .then((index) => {
+      for (const items of Object.values(index.categories)) for (const e of items) labels.set(e.iri, e.label);
+      linkEntities();
+    });
+
+  // Result cells: an IRI of ours opens its entity page (the IRI stays on hover), with its label beside it.
+  function linkEntities() {
+    for (const a of root.querySelectorAll("a.iri:not([data-linked])")) {
+      const iri = a.getAttribute("href");
+      a.dataset.linked = "1";
+      if (!iri || !iri.startsWith(KS)) continue;
+      a.title = iri;
+      a.href = "/entity/" + iri.slice(KS.length);
+      a.target = "_self";
+      const label = labels.get(iri);
+      if (label) {
+        const span = document.createElement("span");
+        span.className = "iri-label";
+        span.textContent = " " + label;
+        a.after(span);
+      }
+    }
+  }
+  new MutationObserver(linkEntities).observe(root, { childList: true, subtree: true });
+
+  // Downloads straight from the endpoint, for the query that last ran.
+  function setDownloads(query) {
+    const base = endpoint + "?query=" + encodeURIComponent(query) + "&format=";
+    document.getElementById("download-csv").href = base + "csv";
+    document.getElementById("download-json").href = base + "json";
+    document.getElementById("download-tsv").href = base + "tsv";
+    document.getElementById("downloads").hidden = false;
+  }
+
+  // A 400 from /sparql is problem+json with line and column: show it and put the cursor there.
+  let marked = null;
+  function clearError() {
+    errorBox.hidden = true;
+    errorBox.textContent = "";
+    if (marked) { marked.yasqe.removeLineClass(marked.line, "background", "error-line"); marked = null; }
+  }
+  function showError(yasqe, problem) {
+    errorBox.hidden = false;
+    errorBox.textContent = problem.title + ": " + problem.detail + (problem.hint ? " " + problem.hint : "");
+    if (problem.line) {
+      const line = problem.line - 1;
+      const ch = Math.max(0, (problem.column || 1) - 1);
+      yasqe.addLineClass(line, "background", "error-line");
+      marked = { yasqe: yasqe, line: line };
+      yasqe.setCursor({ line: line, ch: ch });
+      yasqe.focus();
+    }
+  }
+  yasgui.on("query", (_yasgui, t) => { clearError(); setDownloads(t.getYasqe().getValue()); });
+  yasgui.on("queryResponse", (_yasgui, t) => {
+    const results = t.getYasr().results;
+    const error = results && results.getError ? results.getError() : null;
+    if (!error) return;
+    let problem = null;
+    try { problem = JSON.parse(error.text || error.statusText || ""); } catch (e) { problem = null; }
+    if (problem && problem.detail) showError(t.getYasqe(), problem);
+  });
+})();
