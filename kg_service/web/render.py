@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from kg_service import __version__
 from kg_service.api.common import cached_response
 from kg_service.errors import UnacceptableFormat
-from kg_service.sparql.negotiation import choose
+from kg_service.sparql.negotiation import parse_accept
 from kg_service.state import ServiceState
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -37,8 +37,17 @@ def page_media(request: Request, fmt: str | None) -> str:
             raise UnacceptableFormat(f"format={fmt} is not available for this page.", hint="Use html or json.",
                                      available=list(PAGE_FORMATS.values()))
         return PAGE_FORMATS[fmt]
-    return choose(list(PAGE_FORMATS.values()), "text/html", request.headers.get("accept"), None,
-                  request.app.state.settings.max_accept_ranges)
+    accept = request.headers.get("accept")
+    if not accept or not accept.strip():
+        return "text/html"
+    for media in parse_accept(accept, request.app.state.settings.max_accept_ranges):
+        if media in ("text/html", "application/xhtml+xml", "text/*", "*/*"):
+            return "text/html"
+        if media in ("application/json", "application/*"):
+            return "application/json"
+    raise UnacceptableFormat("None of the media types in the Accept header is available for this page.",
+                             hint="Ask for text/html or application/json (or use format=html|json).",
+                             available=list(PAGE_FORMATS.values()))
 
 
 def page(request: Request, state: ServiceState, template: str, data: Callable[[], dict[str, Any]],

@@ -25,6 +25,7 @@
     yasr: { prefixes: { ks: KS }, defaultPlugin: "table" },
   });
 
+  window.kgEditor = yasgui;  // for the browser tests and the console
   function tab() { return yasgui.getTab(); }
 
   // Examples: every stored query; one click loads it into the current tab and runs it.
