@@ -57,6 +57,8 @@ ORDER BY ?label"""
 def query_page(example: str = EXAMPLE) -> bytes:
     """The SPARQL editor a browser gets at /sparql: YASGUI from the service's own static folder, with a plain
     form underneath that works without JavaScript."""
+    from kg_service.graph import PREFIXES
     from kg_service.web.render import render
 
-    return render("sparql.html", {"title": "SPARQL editor", "endpoint": "/sparql", "example": example})
+    return render("sparql.html", {"title": "SPARQL editor", "endpoint": "/sparql", "example": example,
+                                  "prefixes": PREFIXES})

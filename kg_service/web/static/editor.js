@@ -22,7 +22,7 @@
     persistenceId: "kg-service-editor",
     populateFromUrl: true,
     yasqe: { value: root.dataset.example },
-    yasr: { prefixes: { ks: KS }, defaultPlugin: "table" },
+    yasr: { prefixes: JSON.parse(root.dataset.prefixes), defaultPlugin: "table" },  // results show ks:x, xsd:y
   });
 
   window.kgEditor = yasgui;  // for the browser tests and the console
@@ -45,7 +45,7 @@
         button.addEventListener("click", () => {
           const yasqe = tab().getYasqe();
           yasqe.setValue(q.sparql);
-          yasqe.query();
+          yasqe.query().catch(() => {});  // a failure is shown in the results panel and above the editor
         });
         item.append(button);
         list.append(item);
@@ -109,12 +109,12 @@
     }
   }
   yasgui.on("query", (_yasgui, t) => { clearError(); setDownloads(t.getYasqe().getValue()); });
-  yasgui.on("queryResponse", (_yasgui, t) => {
+  yasgui.on("queryResponse", (_yasgui, t) => setTimeout(() => {  // after the tab hands the response to YASR
     const results = t.getYasr().results;
     const error = results && results.getError ? results.getError() : null;
     if (!error) return;
     let problem = null;
     try { problem = JSON.parse(error.text || error.statusText || ""); } catch (e) { problem = null; }
     if (problem && problem.detail) showError(t.getYasqe(), problem);
-  });
+  }, 0));
 })();

@@ -1,0 +1,152 @@
+"""End to end in a real browser: Playwright for Python driving Debian's Chromium against the running service.
+
+Every request to another host is blocked and recorded, so a passing run also proves the UI works offline.
+Screenshots of each page go to test-artifacts/ (ignored by git; two of them are docs/screenshots/ in the README).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from conftest import ROOT, RunningServer
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (see .ci/run)")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+# Debian's chromium, as quiet as it gets: no GPU, no QUIC, no background calls home, a fresh profile every run.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def browser(server: RunningServer) -> Iterator[tuple[object, list[str]]]:
+    """One Chromium for the module, with a fresh user-data-dir; returns the context and the blocked requests."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: apt-get install chromium (.ci/run does it)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    profile = tempfile.mkdtemp(prefix="kg-chromium-")
+    own = urlparse(server.url).netloc
+    blocked: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, accept_downloads=True,
+            viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(TIMEOUT_MS)
+
+        def guard(route) -> None:
+            url = urlparse(route.request.url)
+            if url.scheme in ("http", "https", "ws", "wss") and url.netloc != own:
+                blocked.append(route.request.url)
+                route.abort()
+            else:
+                route.continue_()
+
+        context.route("**/*", guard)
+        try:
+            yield context, blocked
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(browser, server: RunningServer):
+    context, blocked = browser
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    yield tab
+    tab.close()
+    assert not blocked, f"the page tried to reach another host: {blocked}"
+    assert not errors, f"script errors: {errors}"
+
+
+def shot(tab, name: str) -> None:
+    tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_search_synov_and_reach_knee_synovitis_by_keyboard(page, server: RunningServer) -> None:
+    page.goto(server.url + "/")
+    search = page.get_by_role("combobox")
+    search.focus()
+    page.keyboard.type("synov", delay=40)
+    options = page.get_by_role("option")
+    options.first.wait_for()
+    assert "knee synovitis" in page.locator("#search-options").inner_text()
+    shot(page, "home-search")
+    for _ in range(options.count()):  # arrow down to the option, as a keyboard user would
+        if "knee synovitis" in page.locator('[role=option][aria-selected="true"]').inner_text():
+            break
+        page.keyboard.press("ArrowDown")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == server.url + "/entity/knee-synovitis"
+    assert page.get_by_role("heading", level=1).inner_text() == "knee synovitis"
+
+
+def test_cause_page_shows_interventions_grouped_and_evidence_marked(page, server: RunningServer,
+                                                                    source_text: str) -> None:
+    page.goto(server.url + "/entity/knee-synovitis")
+    advice = page.locator("section.interventions")
+    kinds = advice.locator("h3").all_inner_texts()
+    assert kinds == ["joint protection", "lifestyle intervention", "physical therapy"]
+    physical = advice.locator("section.kind-group", has=page.get_by_role("heading", name="physical therapy"))
+    assert "needs a physician" in physical.locator("li", has=page.get_by_role("link", name="acupuncture", exact=True)).inner_text()
+    marks = page.locator(".evidence mark")
+    assert marks.count() >= 1
+    for text in marks.all_inner_texts():
+        assert text in source_text
+    assert marks.first.is_visible() and page.locator("svg.diagram").is_visible()
+    shot(page, "entity-knee-synovitis")
+    page.goto(server.url + "/")
+    page.locator("svg.diagram").wait_for()
+    shot(page, "home")
+
+
+def test_editor_runs_a_stored_example_shows_the_table_and_downloads_csv(page, server: RunningServer,
+                                                                      tmp_path: Path) -> None:
+    page.goto(server.url + "/sparql")
+    example = page.locator('button.example[data-query="interventions_for_cause"]')
+    example.click()
+    cells = page.locator(".yasr table.dataTable tbody tr")
+    cells.first.wait_for()
+    assert cells.count() > 10
+    entity_link = page.locator('.yasr a.iri[href="/entity/knee-synovitis"]').first
+    assert entity_link.get_attribute("title") == "https://w3id.org/knee-soreness/knee-synovitis"
+    assert "knee synovitis" in page.locator(".yasr").inner_text()  # labels shown beside the IRIs
+    shot(page, "sparql-editor")
+    with page.expect_download() as download:
+        page.locator("#download-csv").click()
+    saved = tmp_path / "results.csv"
+    download.value.save_as(saved)
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
+    assert len(rows) >= cells.count() and {"cause", "entity", "label", "quote"} <= set(rows[0])
+
+
+def test_editor_shows_a_syntax_error_at_its_line_and_column(page, server: RunningServer) -> None:
+    page.goto(server.url + "/sparql")
+    page.locator(".CodeMirror").first.wait_for()
+    page.evaluate("() => window.kgEditor.getTab().getYasqe().setValue('SELECT * WHERE {\\n  ?s ?p\\n}')")
+    page.locator(".CodeMirror").first.click()
+    page.keyboard.press("Control+Enter")  # run, as the page says
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "line 2, column" in alert.inner_text()
+    assert page.locator(".CodeMirror .error-line").count() == 1
+
+
+def test_docs_render_their_operations_offline(page, server: RunningServer) -> None:
+    page.goto(server.url + "/docs")
+    operations = page.locator(".opblock")
+    operations.first.wait_for()
+    assert operations.count() > 20
+    assert page.locator(".opblock-summary-path", has_text="/api/causes/{cause_id}/interventions").count() == 1
+    shot(page, "docs")
