@@ -73,6 +73,21 @@ def shot(tab, name: str) -> None:
     tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def test_pages_follow_the_colour_scheme_and_show_focus(page, server: RunningServer) -> None:
+    page.goto(server.url + "/")
+    background = "() => getComputedStyle(document.documentElement).backgroundColor"
+    page.emulate_media(color_scheme="light")
+    light = page.evaluate(background)
+    page.emulate_media(color_scheme="dark")
+    dark = page.evaluate(background)
+    assert light == "rgb(255, 255, 255)" and dark != light
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # past the skip link, onto the first link of the site navigation
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none")
+    page.emulate_media(color_scheme="light")
+
+
 def test_search_synov_and_reach_knee_synovitis_by_keyboard(page, server: RunningServer) -> None:
     page.goto(server.url + "/")
     search = page.get_by_role("combobox")
@@ -129,6 +144,18 @@ def test_editor_runs_a_stored_example_shows_the_table_and_downloads_csv(page, se
     download.value.save_as(saved)
     rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
     assert len(rows) >= cells.count() and {"cause", "entity", "label", "quote"} <= set(rows[0])
+
+
+def test_editor_completes_the_service_prefixes(page, server: RunningServer) -> None:
+    page.goto(server.url + "/sparql")
+    page.locator(".CodeMirror").first.wait_for()
+    page.evaluate("() => window.kgEditor.getTab().getYasqe().setValue('')")
+    page.locator(".CodeMirror").first.click()
+    page.keyboard.type("PREFIX k", delay=30)
+    page.keyboard.press("Control+Space")
+    hint = page.locator(".CodeMirror-hints")
+    hint.wait_for()
+    assert "ks: <https://w3id.org/knee-soreness/>" in hint.inner_text()  # ours, from /prefixes.json
 
 
 def test_editor_shows_a_syntax_error_at_its_line_and_column(page, server: RunningServer) -> None:
