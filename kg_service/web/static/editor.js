@@ -41,16 +41,34 @@
         button.className = "example";
         button.dataset.query = q.name;
         button.textContent = q.summary;
-        button.title = q.name + ".rq" + (q.parameters.length ? " (parameters left unbound: all values)" : "");
+        button.title = q.name + ".rq";
         button.addEventListener("click", () => {
           const yasqe = tab().getYasqe();
-          yasqe.setValue(q.sparql);
+          yasqe.setValue(withExampleValues(q));
           yasqe.query().catch(() => {});  // a failure is shown in the results panel and above the editor
         });
         item.append(button);
         list.append(item);
       }
     });
+
+  // A stored query's required parameters bound to their documented examples by a VALUES block at the top of its
+  // WHERE group (so its FILTERs see them, as with /api/queries/{name}); optional ones stay unbound: every value.
+  function term(param) {
+    const value = String(param.example);
+    if (param.type === "id") return "<" + KS + value + ">";
+    if (param.type === "iri") return "<" + value + ">";
+    if (param.type === "integer" || param.type === "boolean") return value;
+    return JSON.stringify(value);
+  }
+  function withExampleValues(q) {
+    const bound = q.parameters.filter((p) => p.required && p.example !== null && p.example !== undefined);
+    const where = /WHERE\s*\{/i;
+    if (!bound.length || !where.test(q.sparql)) return q.sparql;
+    const values = "VALUES (" + bound.map((p) => "?" + p.name).join(" ") + ") { (" + bound.map(term).join(" ") +
+      ") }  # the example of each parameter";
+    return q.sparql.replace(where, (match) => match + "\n  " + values);
+  }
 
   // Labels of every entity, so result IRIs show what they name.
   fetch("/entities?format=json", { headers: { Accept: "application/json" } })
