@@ -119,8 +119,11 @@ def _grouped(statements: list[dict[str, Any]], direction: str) -> list[dict[str,
     return sorted(groups.values(), key=lambda g: g["label"].lower())
 
 
-def evidence_in_context(text: str, start: int, end: int) -> dict[str, Any]:
-    """The span with the text around it, cut at word boundaries, for <mark>ing it in place."""
+def evidence_in_context(text: str, start: int, end: int, quote: str) -> dict[str, Any]:
+    """The span with the text around it, cut at word boundaries, for <mark>ing it in place. A span that does not
+    point into this text (another source document) is shown as its quote alone rather than in the wrong place."""
+    if text[start:end] != quote:
+        return {"before": "", "quote": quote, "after": "", "clipped_before": False, "clipped_after": False}
     before_start = max(0, start - CONTEXT_CHARS)
     after_end = min(len(text), end + CONTEXT_CHARS)
     before, after = text[before_start:start], text[end:after_end]
@@ -143,7 +146,7 @@ def entity(state: ServiceState, entity_id: str) -> dict[str, Any]:
     text = state.loaded.source_text
     evidence = []
     for span in (detail.evidence if detail else []):
-        evidence.append({**span.model_dump(), **evidence_in_context(text, span.start, span.end)})
+        evidence.append({**span.model_dump(), **evidence_in_context(text, span.start, span.end, span.quote)})
     data: dict[str, Any] = {
         "id": entity_id, "iri": iri,
         "label": info.label if info else (labels[0] if labels else entity_id),
