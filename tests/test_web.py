@@ -173,6 +173,14 @@ def test_cause_page_groups_interventions_by_kind_and_marks_supervision(client: h
     assert '<svg class="diagram"' in html  # the cause's own diagram
 
 
+def test_intervention_page_says_what_it_is_advised_for(client: httpx.Client) -> None:
+    html = client.get("/entity/ibuprofen-sustained-release-capsules", headers=HTML).text
+    section = html[html.index('id="advised-heading"'):html.index('id="evidence-heading"')]
+    expected = {i["id"] for i in client.get("/api/interventions/ibuprofen-sustained-release-capsules/causes").json()["items"]}
+    assert set(re.findall(r'<a href="/entity/([^"]+)"', section)) == expected == {"osteoarthritis"}
+    assert "needs a physician" in section
+
+
 def test_entity_pages_keep_linked_data_negotiation(client: httpx.Client) -> None:
     assert client.get("/entity/knee-synovitis", headers={"Accept": "text/turtle"}).headers[
         "content-type"].startswith("text/turtle")

@@ -161,7 +161,7 @@ def entity(state: ServiceState, entity_id: str) -> dict[str, Any]:
         "relations": _grouped(statements, "out"),
         "inverse_relations": _grouped(statements, "in"),
         "evidence": evidence,
-        "mechanisms": [], "interventions_by_kind": [],
+        "mechanisms": [], "interventions_by_kind": [], "advised_for": [],
         "downloads": [{"label": label, "href": f"/entity/{entity_id}?format={fmt}"} for label, fmt in DOWNLOADS],
         "diagram": None,
     }
@@ -173,6 +173,9 @@ def entity(state: ServiceState, entity_id: str) -> dict[str, Any]:
             grouped.setdefault(item.type, []).append(item.model_dump())
         data["interventions_by_kind"] = [{"kind": kind, "label": kinds.get(kind, kind), "items": grouped[kind]}
                                          for kind in sorted(grouped)]
+    if info is not None and info.category == "intervention":
+        data["advised_for"] = [item.model_dump() for item in
+                               answers.recommended_items(state, "causes_for_intervention", {"intervention": entity_id})]
     if info is not None and info.category == "cause":
         data["mechanisms"] = [m.model_dump() for m in answers.mechanisms_for_cause(state, entity_id)]
         data["diagram"] = f"/diagram/{entity_id}.svg"
