@@ -5,8 +5,9 @@ from __future__ import annotations
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from kg_service.graph import ASSERTED_GRAPH, INFERRED_GRAPH
+from kg_service.graph import ASSERTED_GRAPH, INFERRED_GRAPH, PREFIXES
 from kg_service.sparql import results as fmt
+from kg_service.web.render import render
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
@@ -57,8 +58,5 @@ ORDER BY ?label"""
 def query_page(example: str = EXAMPLE) -> bytes:
     """The SPARQL editor a browser gets at /sparql: YASGUI from the service's own static folder, with a plain
     form underneath that works without JavaScript."""
-    from kg_service.graph import PREFIXES
-    from kg_service.web.render import render
-
     return render("sparql.html", {"title": "SPARQL editor", "endpoint": "/sparql", "example": example,
                                   "prefixes": PREFIXES})
