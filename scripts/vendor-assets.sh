@@ -54,7 +54,9 @@ OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR
 
 copy @zazuko/yasgui "$vendor/yasgui" build/yasgui.min.js build/yasgui.min.css
 copy swagger-ui-dist "$vendor/swagger-ui" swagger-ui-bundle.js swagger-ui.css
+# Test-only: axe-core runs the accessibility checks in tests/test_browser.py; it is never served.
+copy axe-core tests/vendor/axe-core axe.min.js
 # The bundles end with a sourceMappingURL comment; the maps are not shipped, so drop the dangling reference.
 sed -i '/^\/\/# sourceMappingURL=/d; s#/\*\# sourceMappingURL=[^*]*\*/##' "$vendor"/*/*.js "$vendor"/*/*.css
-echo "vendored into $vendor:"
-ls -l "$vendor"/*
+echo "vendored into $vendor and tests/vendor:"
+ls -l "$vendor"/* tests/vendor/*

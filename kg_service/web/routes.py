@@ -78,7 +78,7 @@ def prefixes() -> dict[str, str]:
 @router.get("/docs")
 def api_docs() -> Response:
     """Swagger UI from the service's own static folder (vendored from npm), so it works offline."""
-    return Response(render("docs.html", {"title": "API documentation"}), media_type=HTML,
+    return Response(render("docs.html", {"title": "API documentation", "landmark": "div"}), media_type=HTML,
                     headers={"Content-Security-Policy": PAGE_CSP})
 
 
