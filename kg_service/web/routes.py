@@ -15,6 +15,7 @@ from kg_service.api.common import State, cached_response, require_entity
 from kg_service.api.operations import PAGE_CSP
 from kg_service.errors import Problem
 from kg_service.graph import PREFIXES
+from kg_service.state import ServiceState
 from kg_service.web import views
 from kg_service.web.diagram import DiagramUnavailable, diagram_svg
 from kg_service.web.render import HTML, STATIC_DIR, page, render
@@ -29,7 +30,7 @@ class DiagramFailed(Problem):
 PAGE_FORMAT = Query(None, alias="format", description="html or json; overrides Accept.")
 
 
-def inline_diagram(state, cause_id: str | None = None) -> dict[str, Any]:
+def inline_diagram(state: ServiceState, cause_id: str | None = None) -> dict[str, Any]:
     """HTML-only extra of a page: the SVG itself (inlined, so it needs no script), or why it is missing."""
     try:
         return {"diagram_svg": diagram_svg(state, cause_id), "diagram_error": None}
@@ -48,7 +49,7 @@ def entity_index(request: Request, state: State, q: str | None = Query(None, max
     return page(request, state, "entities.html", lambda: views.entity_index(state, q), fmt=fmt)
 
 
-def _svg_response(request: Request, state, cause_id: str | None) -> Response:
+def _svg_response(request: Request, state: ServiceState, cause_id: str | None) -> Response:
     def body() -> bytes:
         try:
             return diagram_svg(state, cause_id).encode()
