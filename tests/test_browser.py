@@ -176,6 +176,13 @@ def test_editor_completes_the_service_prefixes(page, server: RunningServer) -> N
     hint = page.locator(".CodeMirror-hints")
     hint.wait_for()
     assert "ks: <https://w3id.org/knee-soreness/>" in hint.inner_text()  # ours, from /prefixes.json
+    page.keyboard.press("Escape")
+    page.evaluate("() => window.kgEditor.getTab().getYasqe().setValue("
+                  "'PREFIX ks: <https://w3id.org/knee-soreness/>\\nSELECT * WHERE {\\n  ?x a ks:Cau')")
+    page.evaluate("() => { const y = window.kgEditor.getTab().getYasqe(); y.focus(); y.setCursor(y.lineCount(), 0); }")
+    page.keyboard.press("Control+Space")
+    hint.wait_for()
+    assert "ks:Cause" in hint.inner_text().split()  # the graph's own classes, from the stored query vocabulary
 
 
 def test_editor_shows_a_syntax_error_at_its_line_and_column(page, server: RunningServer) -> None:

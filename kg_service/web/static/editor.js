@@ -10,9 +10,19 @@
   const errorBox = document.getElementById("query-error");
   const labels = new Map();
 
-  // Completion only from what this page has: prefixes (ours, from /prefixes.json) and the query's variables.
-  // The class/property completers would call a public vocabulary service.
-  Yasgui.Yasqe.defaults.autocompleters = ["prefixes", "variables"];
+  // Completion only from this service: prefixes from /prefixes.json, the query's variables, and classes (after
+  // `a`) and properties from the stored query `vocabulary`. YASQE's own class/property completers would ask a
+  // public vocabulary service (LOV) instead.
+  let vocabulary = null;
+  function terms(kind) {
+    vocabulary = vocabulary || fetch("/api/queries/vocabulary", { headers: { Accept: "application/json" } })
+      .then((r) => r.json())
+      .then((body) => body.bindings);
+    return vocabulary.then((rows) => rows.filter((row) => row.kind.value === kind).map((row) => row.term.value));
+  }
+  Yasgui.Yasqe.forkAutocompleter("class", { name: "graphClasses", bulk: true, persistenceId: null, get: () => terms("class") });
+  Yasgui.Yasqe.forkAutocompleter("property", { name: "graphProperties", bulk: true, persistenceId: null, get: () => terms("property") });
+  Yasgui.Yasqe.defaults.autocompleters = ["prefixes", "variables", "graphClasses", "graphProperties"];
   Yasgui.Yasqe.defaults.prefixCcApi = new URL("/prefixes.json", window.location.href).toString();
 
   const yasgui = new Yasgui(root, {
