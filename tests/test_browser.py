@@ -103,6 +103,8 @@ def test_pages_pass_the_axe_accessibility_checks(page, server: RunningServer, sc
             {runOnly: ['wcag2a', 'wcag2aa', 'best-practice']})).violations
             .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))""")
         assert not violations, f"{path} in {scheme}: {violations}"
+        slug = path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "home"
+        shot(page, f"{scheme}-{slug}")
 
 
 def test_search_synov_and_reach_knee_synovitis_by_keyboard(page, server: RunningServer) -> None:
