@@ -16,8 +16,8 @@ from urllib.parse import urlparse
 
 import pytest
 from conftest import ROOT, RunningServer
+from playwright import sync_api  # pip install '.[test]' (never skipped: a missing install is a failure)
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (see .ci/run)")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 # Debian's chromium, as quiet as it gets: no GPU, no QUIC, no background calls home, a fresh profile every run.
