@@ -1,6 +1,7 @@
 """End to end in a real browser: Playwright for Python driving Debian's Chromium against the running service.
 
 Every request to another host is blocked and recorded, so a passing run also proves the UI works offline.
+Playwright comes from `pip install '.[test]'` and is imported, never skipped: a missing install fails.
 Screenshots of each page go to test-artifacts/ (ignored by git; two of them are docs/screenshots/ in the README).
 """
 
@@ -16,7 +17,7 @@ from urllib.parse import urlparse
 
 import pytest
 from conftest import ROOT, RunningServer
-from playwright import sync_api  # pip install '.[test]' (never skipped: a missing install is a failure)
+from playwright import sync_api
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
