@@ -23,8 +23,12 @@ OWN_SECTIONS = {
     "http://purl.obolibrary.org/obo/IAO_0000115",
     "http://www.geneontology.org/formats/oboInOwl#hasExactSynonym",
     "http://www.geneontology.org/formats/oboInOwl#hasRelatedSynonym",
+    "http://www.geneontology.org/formats/oboInOwl#hasBroadSynonym",
+    "http://www.geneontology.org/formats/oboInOwl#hasNarrowSynonym",
     *(f"http://www.w3.org/2004/02/skos/core#{m}" for m in answers.MATCH_FIELDS),
 }
+SYNONYM_KINDS = (("exact", "synonyms"), ("broad", "broad_synonyms"), ("narrow", "narrow_synonyms"),
+                 ("related", "related_synonyms"))
 TRIVIAL_TYPES = {"http://www.w3.org/2002/07/owl#NamedIndividual", "http://www.w3.org/2002/07/owl#Thing"}
 # Standard identifiers: IRI prefix -> CURIE prefix, for showing a mapping the way curators write it.
 CURIE_PREFIXES = {"http://purl.obolibrary.org/obo/": None, "http://id.nlm.nih.gov/mesh/": "MESH",
@@ -152,7 +156,8 @@ def entity(state: ServiceState, entity_id: str) -> dict[str, Any]:
         "label": info.label if info else (labels[0] if labels else entity_id),
         "category": info.category if info else "", "type": info.type if info else "",
         "definition": detail.definition if detail else None,
-        "synonyms": {"exact": detail.synonyms if detail else [], "related": detail.related_synonyms if detail else []},
+        # by kind, as oboInOwl has them (broad/narrow where the model carries them)
+        "synonyms": {kind: list(getattr(detail, field, []) or []) if detail else [] for kind, field in SYNONYM_KINDS},
         "types": [{"iri": s["iri"], "label": s["label"], "asserted": s["asserted"]} for s in statements
                   if s["direction"] == "out" and s["property"].endswith("#type") and s.get("iri")
                   and s["iri"] not in TRIVIAL_TYPES],
