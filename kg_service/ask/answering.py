@@ -29,7 +29,6 @@ from kg_service.graph import KS
 from kg_service.state import ServiceState
 
 MAX_SUGGESTIONS = 5
-MAX_CHAIN_LENGTH, MAX_CHAINS = 6, 50  # as /api/paths: steps per chain, chains per answer
 CONTEXT_KEY = ("ask", "context")
 
 
@@ -76,20 +75,11 @@ def _recommendations(state: ServiceState, query: str, params: dict[str, str]) ->
 
 
 def _chains(state: ServiceState, source: str, target: str) -> list[list[PathStep]]:
-    """The chains /api/paths gives, as its steps. Its walker is `paths.causal_paths` on main and moves to
-    `answers.causal_paths`, with each hop's own evidence, in issue 8: use whichever this tree has."""
-    walker = getattr(answers, "causal_paths", None)
-    if walker is None:
-        from kg_service.api.paths import causal_paths
-
-        return [[PathStep(**entity_ref(state, iri).model_dump(), relation=relation) for iri, relation in path]
-                for path in causal_paths(state, source, target)]
-    chains = []
-    for path in walker(state, source, target, MAX_CHAIN_LENGTH, MAX_CHAINS):
-        chains.append([PathStep(**entity_ref(state, iri).model_dump(), relation=hop.relation if hop else None,
-                                **(answers.asserted_fields(answers.stated_edge(state, hop.stated)) if hop else {}))
-                       for iri, hop in path])
-    return chains
+    """The chains /api/paths gives, as its steps: each hop with its own evidence, hedge and provenance."""
+    return [[PathStep(**entity_ref(state, iri).model_dump(), relation=hop.relation if hop else None,
+                      **(answers.asserted_fields(answers.stated_edge(state, hop.stated)) if hop else {}))
+             for iri, hop in path]
+            for path in answers.causal_paths(state, source, target)]
 
 
 def _paths(state: ServiceState, params: dict[str, str]) -> list[PathItem]:

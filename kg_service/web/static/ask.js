@@ -1,7 +1,7 @@
 // Home question box: GET /api/ask and render how the question was read (intent, stored query, bound SPARQL),
 // the answer items with their qualifiers, need for a physician and evidence, or why it was declined.
-// Without JavaScript the form submits to /api/ask and the browser shows the JSON. Served as /static/ask.js by the
-// web UI (issue 9), whose home page includes question_box.html in its `ask` block.
+// Without JavaScript the form submits to /api/ask and the browser shows the JSON. The form is the home page's
+// `ask` block (templates/home.html).
 "use strict";
 (function () {
   const form = document.getElementById("ask-form");
