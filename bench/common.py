@@ -99,13 +99,23 @@ def start_rdflib_endpoint(tmp_dir: Path) -> tuple[str, subprocess.Popen]:
 
 
 def stop_process(process: subprocess.Popen) -> None:
+    """Terminate one process we started and any children it left (our SPARQL workers)."""
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.Error:
+        children = []
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    for child in children:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
 
 
 # ------------------------------------------------------------------------------------------ stored queries
@@ -191,6 +201,18 @@ def stamp() -> str:
 
 # ----------------------------------------------------------------------------------------------- memory
 
+def cpu_seconds(procs: Iterable[psutil.Process]) -> float:
+    """User + system CPU seconds of these processes (those already gone count 0)."""
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
 @dataclass
 class TreeSampler:
     """Samples the RSS of a process and all its descendants (the SPARQL workers) every `interval_s`."""
@@ -221,16 +243,9 @@ class TreeSampler:
 
     def _cpu_seconds(self) -> float:
         """User + system CPU of the tree, counting children that were respawned during the run."""
-        total = 0.0
         for proc in self._tree():
             self._known.setdefault(proc.pid, proc)
-        for pid, proc in list(self._known.items()):
-            try:
-                times = proc.cpu_times()
-                total += times.user + times.system
-            except psutil.Error:
-                pass
-        return total
+        return cpu_seconds(list(self._known.values()))
 
     def sample(self) -> None:
         main = children = 0.0
