@@ -178,11 +178,14 @@ def latency_summary(latencies_s: list[float]) -> dict[str, float | int]:
             "p99_ms": ms(percentile(values, 99)), "max_ms": ms(values[-1]) if values else float("nan")}
 
 
-def code_version() -> dict[str, Any]:
+def code_version(root: Path = ROOT) -> dict[str, Any]:
     """The commit measured, and any uncommitted change to the service (others edit the same checkout)."""
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False).stdout
 
+    if not (root / ".git").exists() and (root / "COMMIT").is_file():  # a `git archive` snapshot, commit noted
+        return {"commit": (root / "COMMIT").read_text().strip(), "uncommitted_service_files": [],
+                "uncommitted_diff_sha256": None}
     dirty = git("status", "--porcelain", "--", "kg_service", "queries", "ontology", "pyproject.toml").splitlines()
     diff = git("diff", "HEAD", "--", "kg_service", "queries", "ontology", "pyproject.toml")
     return {"commit": git("rev-parse", "--short", "HEAD").strip(), "uncommitted_service_files": [d[3:] for d in dirty],

@@ -53,8 +53,9 @@ class Cells:
         return None, False
 
     def levels(self, workload: str) -> list[int]:
-        return sorted({c["concurrency"] for c in self.cells if c["workload"] == workload and c["mode"] == "wrk"}
-                      | {c["concurrency"] for c in self.cells if c["workload"] == workload})
+        """The wrk concurrencies of a workload (a sequential figure stands in at each of them)."""
+        levels = {c["concurrency"] for c in self.cells if c["workload"] == workload and c.get("mode") == "wrk"}
+        return sorted(levels) or [1]
 
     def rows(self, workload: str) -> dict[str, Any]:
         return {c["target"]: c["rows"] for c in self.cells if c["workload"] == workload}
@@ -145,8 +146,8 @@ def throughput_table(rows: list[dict[str, Any]], cells: Cells) -> list[str]:
                 return "–"
             return fmt(r[target]) + (" (seq.)" if r.get(f"{target} sequential") else "")
 
-        own = r.get(RAW, r.get(BARE, r.get(OURS)))
-        ours = val(OURS) if OURS in r else f"{fmt(own)} ({RAW if RAW in r else BARE})"
+        calibration_target = RAW if RAW in r else BARE if BARE in r else None
+        ours = f"{fmt(r[calibration_target])} ({calibration_target})" if calibration_target else val(OURS)
         vs_ox = r.get("ours/Oxigraph")
         note = ""
         if r["group"] == "friendly":
@@ -219,7 +220,8 @@ def markdown(report: dict[str, Any]) -> str:
                 else "") + f"; {report['machine']['cpus']} cores shared by client and servers; wall "
              f"{report['wall_s']} s.", ""]
     if cells.cells:
-        lines += [(f"wrk -t{cfg.get('threads')} -d{cfg.get('duration_s')}s, median of {cfg.get('rounds')} rounds "
+        lines += [(f"wrk -t{cfg.get('threads')} -d{cfg.get('duration_s')}s (stored queries outside the sweep: "
+                   f"-d{cfg.get('query_duration_s')}s), median of {cfg.get('rounds')} rounds "
                   "(targets interleaved, each run after the server is idle again); req/s counts 2xx answers only; "
                   "/sparql requests each carry a unique comment, so no cache answers them; "
                   "(seq.) = one answer took longer than "

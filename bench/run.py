@@ -26,7 +26,7 @@ import scale
 import targets
 import throughput
 import wrk
-from common import RESULTS_DIR, machine_notes, stamp, write_nquads
+from common import RESULTS_DIR, code_version, machine_notes, stamp, write_nquads
 
 
 def ints(text: str) -> tuple[int, ...]:
@@ -43,6 +43,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="generated triples per scale step, comma-separated (the real ontology is always measured)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--duration", type=int, default=2, help="seconds per wrk run (whole seconds)")
+    parser.add_argument("--query-duration", type=int, default=1,
+                        help="seconds per wrk run for the stored queries not in --sweep")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every throughput cell; medians reported")
     parser.add_argument("--concurrency", type=ints, default=(1, 16, 64), help="wrk connections for the swept paths")
     parser.add_argument("--query-concurrency", type=ints, default=(16,),
@@ -54,13 +56,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="cached friendly paths of ours, comma-separated")
     parser.add_argument("--remote-hop", action="store_true", help="at the largest size, ours --backend remote vs "
                                                                   "the Oxigraph server directly")
+    parser.add_argument("--render", type=Path, help="only rewrite the .md and .png of this results .json")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--start-timeout", type=float, default=1800, help="seconds any server may take to be ready")
     parser.add_argument("--output", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--service-root", type=Path, default=None,
+                        help="run ours from this checkout instead of this one (e.g. a `git archive` of a branch)")
     args = parser.parse_args(argv)
-    if not (1 <= args.duration <= 600 and 1 <= args.rounds <= 20):
-        parser.error("--duration 1..600, --rounds 1..20")
+    if not (1 <= args.duration <= 600 and 1 <= args.query_duration <= 600 and 1 <= args.rounds <= 20):
+        parser.error("--duration and --query-duration 1..600, --rounds 1..20")
     if not all(1 <= c <= 1024 for c in (*args.concurrency, *args.query_concurrency)):
         parser.error("concurrency 1..1024")
     return args
@@ -76,7 +81,8 @@ def run_throughput(tmp: Path, args: argparse.Namespace) -> tuple[dict, dict]:
     servers: dict[str, targets.Started] = {}
     nquads = write_nquads(tmp)
     try:
-        servers[throughput.OURS] = targets.start_ours(tmp)
+        store = tmp / "store-ontology"
+        servers[throughput.OURS] = targets.start_ours(tmp, store_dir=store)
         servers[throughput.OXIGRAPH] = targets.start_oxigraph(tmp, [nquads])
         servers[throughput.RDFLIB_EP] = targets.start_rdflib_endpoint(tmp, [nquads])
         servers[throughput.RAW] = targets.start_asgi(tmp, "raw", "raw-asgi")
@@ -85,7 +91,8 @@ def run_throughput(tmp: Path, args: argparse.Namespace) -> tuple[dict, dict]:
         works = throughput.workloads(servers, throughput.stored_queries(args.queries), args.friendly or ())
         config = throughput.Config(concurrency=args.concurrency, query_concurrency=args.query_concurrency,
                                    sweep=("light: labels LIMIT 10", *(args.sweep or ())),
-                                   duration_s=args.duration, rounds=args.rounds)
+                                   duration_s=args.duration, query_duration_s=args.query_duration,
+                                   rounds=args.rounds)
         measured = throughput.measure(servers, works, config, log=log)
         row = {"size": 0, "after": "the throughput run",
                "oxigraph": scale.oxigraph_facts(servers[throughput.OXIGRAPH], args.duration, light=False),
@@ -93,7 +100,7 @@ def run_throughput(tmp: Path, args: argparse.Namespace) -> tuple[dict, dict]:
     finally:
         for server in servers.values():
             targets.stop(server)
-    row["ours"]["restart_ready_s"] = scale.restart_s(tmp, [], args.start_timeout)
+    row["ours"]["restart_ready_s"] = scale.restart_s(tmp, [], args.start_timeout, store)
     row["rdflib"] = scale.rdflib_parse([nquads], args.start_timeout)
     scale.log_row(row, log)
     return measured, row
@@ -112,12 +119,24 @@ def run_scale(tmp: Path, args: argparse.Namespace, rows: list[dict]) -> list[dic
     return rows
 
 
+def write_outputs(result: dict, base: Path) -> str:
+    text = report.markdown(result)
+    base.with_suffix(".md").write_text(text)
+    report.chart(result, base.with_suffix(".png"))
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.render is not None:
+        print(write_outputs(json.loads(args.render.read_text()), args.render.with_suffix("")))
+        return 0
     if not wrk.available():
         print("wrk is not installed: apt-get install -y wrk (see .ci/run)", file=sys.stderr)
         return 2
     started = time.monotonic()
+    if args.service_root is not None:
+        targets.service_root = args.service_root.resolve()
     result: dict = {"kind": "bench", "date": stamp(), "machine": machine_notes(),
                     "command": "python3 bench/run.py " + shlex.join(sys.argv[1:] if argv is None else argv)}
     with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
@@ -127,14 +146,14 @@ def main(argv: list[str] | None = None) -> int:
             result["throughput"], ontology_row = run_throughput(tmp_dir, args)
             rows.append(ontology_row)
         result["scale"] = rows if args.skip_scale else run_scale(tmp_dir, args, rows)
+    if args.service_root is not None:
+        result["machine"]["service_root"] = {"path": str(targets.service_root),
+                                             "code": code_version(targets.service_root)}
     result["wall_s"] = round(time.monotonic() - started, 1)
     args.output.mkdir(parents=True, exist_ok=True)
     base = args.output / result["date"]
     base.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    text = report.markdown(result)
-    base.with_suffix(".md").write_text(text)
-    report.chart(result, base.with_suffix(".png"))
-    print(text)
+    print(write_outputs(result, base))
     log(f"wrote {base}.json, .md and .png in {result['wall_s']} s")
     return 0
 

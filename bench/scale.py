@@ -49,7 +49,7 @@ def generator_available() -> bool:
 
 def ours_takes_data() -> bool:
     """Whether this checkout's `kg-service serve` has `--data FILE` (extra RDF beside ontology/)."""
-    out = subprocess.run([sys.executable, "-m", "kg_service.cli", "serve", "--help"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "kg_service.cli", "serve", "--help"], cwd=targets.service_root,
                          capture_output=True, text=True, check=False).stdout
     return "--data" in out
 
@@ -152,9 +152,9 @@ def ours_facts(ours: targets.Started, duration_s: float, light: bool = True) -> 
     return facts
 
 
-def restart_s(tmp: Path, data: list[Path], start_timeout_s: float) -> float:
-    """A second start on unchanged data: what a persisted store and closure should make fast."""
-    restarted = targets.start_ours(tmp, data, timeout_s=start_timeout_s, name="ours-restart")
+def restart_s(tmp: Path, data: list[Path], start_timeout_s: float, store_dir: Path) -> float:
+    """A second start on unchanged data and the same store: what a persisted store and closure make fast."""
+    restarted = targets.start_ours(tmp, data, timeout_s=start_timeout_s, name="ours-restart", store_dir=store_dir)
     targets.stop(restarted)
     return round(restarted.ready_s, 3)
 
@@ -188,12 +188,13 @@ def measure_size(tmp: Path, size: int, seed: int, ontology_nq: Path, *, duration
         if size and not can_data:
             row["ours"] = {"skipped": "kg-service serve has no --data in this checkout"}
         else:
-            ours = targets.start_ours(tmp, data, timeout_s=start_timeout_s)
+            store = tmp / f"store-{size}"
+            ours = targets.start_ours(tmp, data, timeout_s=start_timeout_s, store_dir=store)
             try:
                 row["ours"] = ours_facts(ours, duration_s)
             finally:
                 targets.stop(ours)
-            row["ours"]["restart_ready_s"] = restart_s(tmp, data, start_timeout_s)
+            row["ours"]["restart_ready_s"] = restart_s(tmp, data, start_timeout_s, store)
         if with_remote_hop:
             row["remote_hop"] = remote_hop(tmp, oxigraph, duration_s, log)
     finally:

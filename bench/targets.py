@@ -7,6 +7,7 @@ Ours and the calibration apps run on the same uvicorn; the peers are the Oxigrap
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -19,6 +20,9 @@ import psutil
 from common import ROOT, cpu_seconds, free_port, stop_process
 
 BENCH = Path(__file__).resolve().parent
+# The checkout whose kg_service "ours" runs (`python -m` from its root imports its code); run.py's
+# --service-root points it at another checkout (e.g. `git archive main` unpacked) to measure that code.
+service_root: Path = ROOT
 ASK = {"query": "ASK {}"}
 
 
@@ -66,22 +70,29 @@ def _wait_ready(process: subprocess.Popen, url: str, params: dict | None, timeou
     raise StartFailed(f"{url}: not ready within {timeout_s:g} s")
 
 
-def _spawn(command: Sequence[str], log: Path, cwd: Path) -> tuple[subprocess.Popen, float]:
+def _spawn(command: Sequence[str], log: Path, cwd: Path, env: dict[str, str] | None = None
+           ) -> tuple[subprocess.Popen, float]:
     with open(log, "wb") as out:
         started = time.monotonic()
-        return subprocess.Popen(list(command), stdout=out, stderr=subprocess.STDOUT, cwd=cwd), started
+        return subprocess.Popen(list(command), stdout=out, stderr=subprocess.STDOUT, cwd=cwd,
+                                env={**os.environ, **(env or {})}), started
 
 
 def start_ours(tmp: Path, data: Iterable[Path] = (), *, extra: Sequence[str] = (), timeout_s: float = 900,
-               name: str = "ours") -> Started:
-    """`python -m kg_service.cli serve` (this checkout's code) on a free port; ready when /readyz is 200."""
+               name: str = "ours", store_dir: Path | None = None) -> Started:
+    """`python -m kg_service.cli serve` (service_root's code) on a free port; ready when /readyz is 200.
+
+    `store_dir` (KG_STORE_DIR, ignored by a service without an on-disk store): a fresh directory gives a
+    cold start, the same one again a restart on unchanged data; never the user's own cache."""
     port = free_port()
     args = [sys.executable, "-m", "kg_service.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
             "--log-level", "warning", *extra]
-    for path in data:
-        args += ["--data", str(path)]
+    data = [str(path) for path in data]
+    if data:
+        args += ["--data", *data]
     log = tmp / f"{name}-{port}.log"
-    process, started = _spawn(args, log, ROOT)
+    store = store_dir or tmp / f"store-{name}-{port}"
+    process, started = _spawn(args, log, service_root, {"KG_STORE_DIR": str(store)})
     base = f"http://127.0.0.1:{port}"
     ready = _wait_ready(process, base + "/readyz", None, timeout_s, log, started)
     return Started(name, base, "/sparql", process, ready, log=log)
