@@ -193,16 +193,21 @@ def remote_table(scale_rows: list[dict[str, Any]]) -> list[str]:
         if not hop:
             continue
         lines += [(f"Remote hop at {s['size']:,} generated triples (ours `--backend remote` in front of the Oxigraph "
-                  f"server vs that server directly; ours ready in {hop['ours_remote_ready_s']} s):"), "",
+                  f"server vs that server directly; ours ready in {hop['ours_remote_ready_s']} s, peak RSS "
+                   f"{fmt(hop.get('ours_remote_peak_rss_mb'))} MB):"), "",
                   ("| /sparql, each request distinct | ours remote c1 req/s (p50 ms) | Oxigraph c1 req/s (p50 ms) "
-                  "| hop cost p50 ms | ours remote c16 req/s | Oxigraph c16 req/s | ratio c16 |"),
+                  "| hop cost p50 ms | ours remote c16 req/s (p50 ms) | Oxigraph c16 req/s (p50 ms) | ratio c16 |"),
                   "|---|---:|---:|---:|---:|---:|---:|"]
         for name, q in hop["queries"].items():
-            o1, x1 = q["ours --backend remote c1"], q["Oxigraph server c1"]
-            o16, x16 = q["ours --backend remote c16"], q["Oxigraph server c16"]
-            lines.append(f"| {name} | {fmt(o1['rps'])} ({fmt(o1['p50_ms'])}) | {fmt(x1['rps'])} ({fmt(x1['p50_ms'])}) "
-                         f"| {fmt(q['hop_cost_p50_ms_c1'])} | {fmt(o16['rps'])} | {fmt(x16['rps'])} "
-                         f"| {fmt(ratio(o16['rps'], x16['rps']))} |")
+            def cell(key: str, q: dict = q) -> str:
+                c = q.get(key) or {}
+                seq = " (seq.)" if c.get("mode") == "sequential" else ""
+                return f"{fmt(c.get('rps'))}{seq} ({fmt(c.get('p50_ms'))})"
+
+            o16, x16 = q.get("ours --backend remote c16", {}), q.get("Oxigraph server c16", {})
+            lines.append(f"| {name} | {cell('ours --backend remote c1')} | {cell('Oxigraph server c1')} "
+                         f"| {fmt(q.get('hop_cost_p50_ms_c1'))} | {cell('ours --backend remote c16')} "
+                         f"| {cell('Oxigraph server c16')} | {fmt(ratio(o16.get('rps'), x16.get('rps')))} |")
         lines.append("")
     return lines
 
@@ -213,9 +218,9 @@ def markdown(report: dict[str, Any]) -> str:
     scale_rows = report.get("scale", [])
     calib = calibration(cells) if cells.cells else {}
     cfg = report.get("throughput", {}).get("config", {})
-    code = report["machine"]["code"]
+    code = report["machine"].get("service_root", {}).get("code") or report["machine"]["code"]
     lines = [f"# Benchmark {report['date']}", "",
-             f"`{report['command']}` — code {code['commit']}"
+             f"`{report['command']}` — ours at code {code['commit']}"
              + (f" + uncommitted {', '.join(code['uncommitted_service_files'])}" if code["uncommitted_service_files"]
                 else "") + f"; {report['machine']['cpus']} cores shared by client and servers; wall "
              f"{report['wall_s']} s.", ""]
@@ -230,7 +235,8 @@ def markdown(report: dict[str, Any]) -> str:
                   "## Throughput (req/s)", "", *throughput_table(rows, cells), ""]
     if scale_rows:
         lines += ["## Scale", "",
-                  ("Peers load the ontology's asserted and inferred graphs (N-Quads) plus the generated file; ours "
+                  ("Peers load the ontology's asserted and inferred graphs (N-Quads) plus the generated file (Oxigraph: "
+                   "into the asserted graph, where ours puts it); ours "
                   "loads ontology/ plus `--data FILE` and computes its closure. Ready = process start to the first "
                   "ready answer (ours: /readyz 200). Peak RSS = VmHWM summed over the process tree after the same "
                   "light-query load (wrk c16); the real ontology's row comes from the throughput run's servers (peak RSS "

@@ -27,9 +27,21 @@ import httpx
 import targets
 import wrk
 from common import ROOT
-from throughput import JSON_RESULTS, LIGHT_QUERY, sparql_ask, stored_queries
+from throughput import (
+    JSON_RESULTS,
+    LIGHT_QUERY,
+    OXIGRAPH,
+    Config,
+    Workload,
+    measure,
+    sparql_ask,
+    stored_queries,
+)
+
+from kg_service.graph import ASSERTED_GRAPH
 
 GENERATOR = ROOT / "bench" / "generate.py"
+REMOTE = "ours --backend remote"
 _RDFLIB_PARSE = """
 import sys, time
 from rdflib import Dataset
@@ -102,27 +114,29 @@ def search_p50(server: targets.Started, duration_s: float, term: str = "synov") 
 
 
 def remote_hop(tmp: Path, oxigraph: targets.Started, duration_s: float, log: Callable[[str], None]) -> dict[str, Any]:
-    """Ours with --backend remote in front of the Oxigraph server vs that server directly: same queries."""
+    """Ours with --backend remote in front of the Oxigraph server vs that server directly: the same distinct
+    /sparql queries, probed, then wrk at c1 and c16 (sequentially where one answer outlasts a run)."""
     ours = targets.start_ours(tmp, extra=["--backend", "remote", "--endpoint", oxigraph.sparql_url],
                               name="ours-remote")
     out: dict[str, Any] = {"ours_remote_ready_s": round(ours.ready_s, 2), "queries": {}}
     try:
-        works = [("light: labels LIMIT 10", LIGHT_QUERY), *[(n, q) for n, q, c in
-                                                            stored_queries(["interventions_for_cause"])]]
-        for name, text in works:
-            row = out["queries"].setdefault(name, {})
-            for label, server in (("ours --backend remote", ours), ("Oxigraph server", oxigraph)):
-                ask = sparql_ask(server.sparql_path, text, JSON_RESULTS)
-                for level in (1, 16):
-                    result = wrk.run(server.base + ask.path, level, duration_s, headers=ask.headers,
-                                     distinct=ask.distinct)
-                    targets.settle(server.pid)
-                    row[f"{label} c{level}"] = {"rps": result.rps, "p50_ms": result.p50_ms,
-                                                "errors": result.errors}
-                    log(f"  remote hop {name:28} {label:22} c{level:<3} {result.rps:>9} req/s p50 {result.p50_ms} ms")
-            ours_p50 = row["ours --backend remote c1"]["p50_ms"]
-            direct_p50 = row["Oxigraph server c1"]["p50_ms"]
-            row["hop_cost_p50_ms_c1"] = round(ours_p50 - direct_p50, 3)
+        servers = {REMOTE: ours, OXIGRAPH: oxigraph}
+        works = [Workload(name, "sparql", {t: sparql_ask(s.sparql_path, text, JSON_RESULTS)
+                                           for t, s in servers.items()})
+                 for name, text in [("light: labels LIMIT 10", LIGHT_QUERY),
+                                    *[(n, q) for n, q, _ in stored_queries(["interventions_for_cause"])]]]
+        config = Config(concurrency=(1, 16), sweep=tuple(w.name.removeprefix("/sparql ") for w in works),
+                        duration_s=duration_s, rounds=1)
+        measured = measure(servers, works, config, log=log)
+        for cell in measured["cells"]:
+            row = out["queries"].setdefault(cell["workload"].removeprefix("/sparql "), {})
+            row[f"{cell['target']} c{cell['concurrency']}"] = {
+                k: cell.get(k) for k in ("rps", "p50_ms", "mode", "rows", "errors")}
+        for row in out["queries"].values():
+            ours_c1, direct_c1 = row.get(f"{REMOTE} c1", {}), row.get(f"{OXIGRAPH} c1", {})
+            if ours_c1.get("p50_ms") is not None and direct_c1.get("p50_ms") is not None:
+                row["hop_cost_p50_ms_c1"] = round(ours_c1["p50_ms"] - direct_c1["p50_ms"], 3)
+        out["ours_remote_peak_rss_mb"] = peak_rss_mb(ours.pid)
     finally:
         targets.stop(ours)
     return out
@@ -182,7 +196,7 @@ def measure_size(tmp: Path, size: int, seed: int, ontology_nq: Path, *, duration
         data = [out]
     peer_files = [ontology_nq, *data]
 
-    oxigraph = targets.start_oxigraph(tmp, peer_files, timeout_s=start_timeout_s)
+    oxigraph = targets.start_oxigraph(tmp, peer_files, timeout_s=start_timeout_s, triples_graph=str(ASSERTED_GRAPH))
     try:
         row["oxigraph"] = oxigraph_facts(oxigraph, duration_s)
         if size and not can_data:

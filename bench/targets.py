@@ -111,14 +111,22 @@ def start_asgi(tmp: Path, app: str, name: str) -> Started:
 
 
 def start_oxigraph(tmp: Path, files: Sequence[Path], name: str = "Oxigraph server",
-                   timeout_s: float = 900) -> Started:
-    """`oxigraph load` (timed) into a fresh directory, then `serve-read-only --union-default-graph` (timed)."""
+                   timeout_s: float = 900, triples_graph: str | None = None) -> Started:
+    """`oxigraph load` (timed) into a fresh directory, then `serve-read-only --union-default-graph` (timed).
+
+    Dataset files (.nq) keep their graphs; triple files go into `triples_graph` when given (the graph ours
+    puts `--data` in, so ours with `--backend remote`, which asks for its own graphs, sees them too)."""
     location = tmp / f"oxigraph-{time.monotonic_ns()}"
-    command = ["oxigraph", "load", "--location", str(location)]
-    for path in files:
-        command += ["--file", str(path)]
+    quads = [p for p in files if p.suffix in (".nq", ".trig")]
+    triples = [p for p in files if p not in quads]
+    commands = []
+    for group, graph in ((quads, None), (triples, triples_graph)):
+        if group:
+            command = ["oxigraph", "load", "--location", str(location), *(["--graph", graph] if graph else [])]
+            commands.append(command + [arg for path in group for arg in ("--file", str(path))])
     started = time.monotonic()
-    subprocess.run(command, check=True, capture_output=True, timeout=timeout_s)
+    for command in commands:
+        subprocess.run(command, check=True, capture_output=True, timeout=timeout_s)
     load_s = time.monotonic() - started
     port = free_port()
     log = tmp / f"oxigraph-{port}.log"
