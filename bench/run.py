@@ -57,7 +57,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--remote-hop", action="store_true", help="at the largest size, ours --backend remote vs "
                                                                   "the Oxigraph server directly")
     parser.add_argument("--render", type=Path, help="only rewrite the .md and .png of this results .json")
+    parser.add_argument("--readme", action="store_true", help="with --render: print the README's summary instead")
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--no-restart", action="store_true", help="skip the restart on unchanged data")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--start-timeout", type=float, default=1800, help="seconds any server may take to be ready")
     parser.add_argument("--output", type=Path, default=RESULTS_DIR)
@@ -100,7 +102,8 @@ def run_throughput(tmp: Path, args: argparse.Namespace) -> tuple[dict, dict]:
     finally:
         for server in servers.values():
             targets.stop(server)
-    row["ours"]["restart_ready_s"] = scale.restart_s(tmp, [], args.start_timeout, store)
+    if not args.no_restart:
+        row["ours"]["restart_ready_s"] = scale.restart_s(tmp, [], args.start_timeout, store)
     row["rdflib"] = scale.rdflib_parse([nquads], args.start_timeout)
     scale.log_row(row, log)
     return measured, row
@@ -115,7 +118,7 @@ def run_scale(tmp: Path, args: argparse.Namespace, rows: list[dict]) -> list[dic
         log(f"scale: {size:,} generated triples" if size else "scale: the real ontology")
         rows.append(scale.measure_size(tmp, size, args.seed, nquads, duration_s=args.duration, can_data=can_data,
                                        with_remote_hop=args.remote_hop and size == sizes[-1] and size > 0,
-                                       start_timeout_s=args.start_timeout, log=log))
+                                       start_timeout_s=args.start_timeout, log=log, restart=not args.no_restart))
     return rows
 
 
@@ -129,7 +132,11 @@ def write_outputs(result: dict, base: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.render is not None:
-        print(write_outputs(json.loads(args.render.read_text()), args.render.with_suffix("")))
+        result = json.loads(args.render.read_text())
+        if args.readme:
+            print(report.readme_summary(result, f"bench/results/{args.render.with_suffix('.png').name}"))
+        else:
+            print(write_outputs(result, args.render.with_suffix("")))
         return 0
     if not wrk.available():
         print("wrk is not installed: apt-get install -y wrk (see .ci/run)", file=sys.stderr)

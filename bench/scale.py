@@ -184,7 +184,8 @@ def log_row(row: dict[str, Any], log: Callable[[str], None]) -> None:
 
 
 def measure_size(tmp: Path, size: int, seed: int, ontology_nq: Path, *, duration_s: float, can_data: bool,
-                 with_remote_hop: bool, start_timeout_s: float, log: Callable[[str], None]) -> dict[str, Any]:
+                 with_remote_hop: bool, start_timeout_s: float, log: Callable[[str], None],
+                 restart: bool = True) -> dict[str, Any]:
     """Everything the scale table shows for one size (0: the real ontology alone)."""
     row: dict[str, Any] = {"size": size, "seed": seed}
     data: list[Path] = []
@@ -208,7 +209,8 @@ def measure_size(tmp: Path, size: int, seed: int, ontology_nq: Path, *, duration
                 row["ours"] = ours_facts(ours, duration_s)
             finally:
                 targets.stop(ours)
-            row["ours"]["restart_ready_s"] = restart_s(tmp, data, start_timeout_s, store)
+            if restart:
+                row["ours"]["restart_ready_s"] = restart_s(tmp, data, start_timeout_s, store)
         if with_remote_hop:
             row["remote_hop"] = remote_hop(tmp, oxigraph, duration_s, log)
     finally:
