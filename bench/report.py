@@ -12,7 +12,7 @@ from throughput import BARE, OURS, OXIGRAPH, RAW, RDFLIB_EP
 LIGHT = "/sparql light: labels LIMIT 10"
 # Goals of issue 7, as ratios of one run.
 FRIENDLY_VS_OXIGRAPH, HEALTHZ_VS_BARE, SPARQL_VS_OXIGRAPH, SPARQL_VS_RDFLIB = 1.0, 0.8, 0.5, 5.0
-READY_VS_OXIGRAPH, RSS_VS_OXIGRAPH, RESTART_S, SEARCH_P50_MS = 1.5, 1.5, 2.0, 5.0
+READY_VS_OXIGRAPH, RSS_VS_OXIGRAPH, RESTART_S, SEARCH_P50_MS, TWO_WORKERS = 1.5, 1.5, 2.0, 5.0, 1.6
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -86,7 +86,8 @@ def ratio_rows(cells: Cells) -> list[dict[str, Any]]:
     return out
 
 
-def goals(rows: list[dict[str, Any]], scale_rows: list[dict[str, Any]], calibration: dict[str, Any]) -> list[str]:
+def goals(rows: list[dict[str, Any]], scale_rows: list[dict[str, Any]], calibration: dict[str, Any],
+          workers: dict[str, Any] | None = None) -> list[str]:
     """Each goal of issue 7 this run can speak to: met or missed, and by how much."""
     lines = []
 
@@ -120,6 +121,9 @@ def goals(rows: list[dict[str, Any]], scale_rows: list[dict[str, Any]], calibrat
           RSS_VS_OXIGRAPH, above=False)
     check(f"/api/search p50 < {SEARCH_P50_MS:g} ms (goal at 1M)",
           [(size_label(s["size"]), s["ours"]["search"]["p50_ms"]) for s in measured], SEARCH_P50_MS, above=False)
+    if workers:
+        check(f"2 SPARQL workers >= {TWO_WORKERS}x one, distinct /sparql, c16", list(workers["ratios"].items()),
+              TWO_WORKERS)
     head = ["| goal (issue 7) | this run | |", "|---|---|---|"]
     if calibration.get("headroom") is not None:
         near = calibration["near_ceiling"]
@@ -194,6 +198,18 @@ def scale_table(scale_rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def workers_table(workers: dict[str, Any] | None) -> list[str]:
+    if not workers:
+        return []
+    one, two = workers["labels"]
+    by = {(c["workload"], c["target"]): c for c in workers["cells"]}
+    lines = [f"| distinct /sparql, c16 | {one} req/s | {two} req/s | ratio |", "|---|---:|---:|---:|"]
+    for name, value in workers["ratios"].items():
+        lines.append(f"| {name} | {fmt(by.get((name, one), {}).get('rps'))} | "
+                     f"{fmt(by.get((name, two), {}).get('rps'))} | {fmt(value)} |")
+    return lines
+
+
 def remote_table(scale_rows: list[dict[str, Any]]) -> list[str]:
     lines = []
     for s in scale_rows:
@@ -239,8 +255,10 @@ def markdown(report: dict[str, Any]) -> str:
                   "/sparql requests each carry a unique comment, so no cache answers them; "
                   "(seq.) = one answer took longer than "
                   f"{cfg.get('slow_s')} s, so measured one request after another."), "",
-                  "## Goals", "", *goals(rows, scale_rows, calib), "",
+                  "## Goals", "", *goals(rows, scale_rows, calib, report.get("workers")), "",
                   "## Throughput (req/s)", "", *throughput_table(rows, cells), ""]
+        if report.get("workers"):
+            lines += ["## One SPARQL worker against two", "", *workers_table(report["workers"]), ""]
     if scale_rows:
         lines += ["## Scale", "",
                   ("Peers load the ontology's asserted and inferred graphs (N-Quads) plus the generated file (Oxigraph: "
@@ -264,7 +282,7 @@ def readme_summary(report: dict[str, Any], chart_path: str) -> str:
     lines = [(f"Latest run: `{report['command']}`, {report['date']}, code {code['commit']}, "
              f"{report['wall_s']:.0f} s in all (`bench/results/{report['date']}.md`)."), "",
              f"![Throughput ratios and time to ready]({chart_path})", "",
-             *goals(rows, scale_rows, calibration(cells) if cells.cells else {}), "",
+             *goals(rows, scale_rows, calibration(cells) if cells.cells else {}, report.get("workers")), "",
              ("Throughput, req/s (ours ÷ Oxigraph for cached answers is against its light query; for `/healthz`, "
              "against bare FastAPI):"), "", *throughput_table(swept, cells), ""]
     if stored:
@@ -279,6 +297,9 @@ def readme_summary(report: dict[str, Any], chart_path: str) -> str:
         lines += [(f"The other {len(stored)} stored queries at c{level}, each request distinct: ours ÷ Oxigraph "
                   f"{spread('ours/Oxigraph', SPARQL_VS_OXIGRAPH)}; ours ÷ rdflib-endpoint "
                   f"{spread('ours/rdflib-endpoint', SPARQL_VS_RDFLIB)}. Per query: the results file."), ""]
+    if report.get("workers"):
+        lines += ["One SPARQL worker process against two (`--workers`), same run:", "",
+                  *workers_table(report["workers"]), ""]
     if scale_rows:
         lines += ["Scale (ready = process start to the first ready answer; peak RSS summed over the process tree):",
                   "", *scale_table(scale_rows), "", *remote_table(scale_rows)]

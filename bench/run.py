@@ -59,6 +59,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--render", type=Path, help="only rewrite the .md and .png of this results .json")
     parser.add_argument("--readme", action="store_true", help="with --render: print the README's summary instead")
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--skip-workers", action="store_true", help="skip ours with 1 vs 2 SPARQL workers")
     parser.add_argument("--no-restart", action="store_true", help="skip the restart on unchanged data")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--start-timeout", type=float, default=1800, help="seconds any server may take to be ready")
@@ -109,6 +110,21 @@ def run_throughput(tmp: Path, args: argparse.Namespace) -> tuple[dict, dict]:
     return measured, row
 
 
+def run_workers(tmp: Path, args: argparse.Namespace) -> dict:
+    """Ours with --workers 1 and --workers 2, both up, measured in the same interleaved rounds."""
+    servers: dict[str, targets.Started] = {}
+    try:
+        for n in (1, 2):
+            servers[f"ours --workers {n}"] = targets.start_ours(tmp, extra=["--workers", str(n)], name=f"ours-w{n}")
+        config = throughput.Config(concurrency=(16,), sweep=(), query_concurrency=(16,),
+                                   duration_s=args.duration, query_duration_s=args.duration, rounds=args.rounds)
+        return throughput.measure_workers(servers, throughput.stored_queries(["interventions_for_cause"]), config,
+                                          log=log)
+    finally:
+        for server in servers.values():
+            targets.stop(server)
+
+
 def run_scale(tmp: Path, args: argparse.Namespace, rows: list[dict]) -> list[dict]:
     """Each size in turn; the real ontology too unless the throughput run already gave its row."""
     nquads = write_nquads(tmp)
@@ -152,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_throughput:
             result["throughput"], ontology_row = run_throughput(tmp_dir, args)
             rows.append(ontology_row)
+            if not args.skip_workers:
+                result["workers"] = run_workers(tmp_dir, args)
         result["scale"] = rows if args.skip_scale else run_scale(tmp_dir, args, rows)
     if args.service_root is not None:
         result["machine"]["service_root"] = {"path": str(targets.service_root),

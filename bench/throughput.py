@@ -185,7 +185,8 @@ def measure(servers: dict[str, Started], works: list[Workload], config: Config,
         for work in works:
             probes[work.name] = {}
             for target, ask in work.asks.items():
-                result = probe(client, servers[target].base, ask, config.timeout_s)
+                probe(client, servers[target].base, ask, config.timeout_s)  # warm-up: a first answer may spawn
+                result = probe(client, servers[target].base, ask, config.timeout_s)  # workers or fill caches
                 probes[work.name][target] = result
                 if result.status == 200 and result.seconds > config.slow_s:
                     slow[(work.name, target)] = sequential(client, servers[target].base, ask, config.duration_s,
@@ -240,3 +241,26 @@ def measure(servers: dict[str, Started], works: list[Workload], config: Config,
                               "requests": sum(r.requests for r in results)})
     return {"config": {**config.__dict__, "concurrency": list(config.concurrency)}, "cells": cells,
             "settle_s_max": max(settled, default=0.0), "settle_s_total": round(sum(settled), 1)}
+
+
+def measure_workers(servers: dict[str, Started], queries: Sequence[tuple[str, str, bool]], config: Config,
+                    log=lambda message: None) -> dict[str, Any]:
+    """Goal 5 of issue 7: ours with 1 and with 2 SPARQL worker processes, side by side, on distinct /sparql
+    queries (a query-bound mix): the throughput ratio of two workers to one."""
+    works = [Workload(f"/sparql {name}", "sparql",
+                      {t: sparql_ask(s.sparql_path, text, "text/turtle" if construct else JSON_RESULTS)
+                       for t, s in servers.items()}, construct)
+             for name, text, construct in [("light: labels LIMIT 10", LIGHT_QUERY, False), *queries]]
+    measured = measure(servers, works, config, log=log)
+    one, two = sorted(servers)
+    by = {(c["workload"], c["target"]): c for c in measured["cells"]}
+
+    def ratio(work: Workload) -> float | None:
+        a, b = by.get((work.name, one), {}), by.get((work.name, two), {})
+        if not (a.get("rps") and b.get("rps")) or a.get("mode") != b.get("mode"):
+            return None  # a sequential figure against a wrk one says nothing about two workers
+        return round(b["rps"] / a["rps"], 3)
+
+    measured["ratios"] = {w.name: ratio(w) for w in works}
+    measured["labels"] = [one, two]
+    return measured
