@@ -42,6 +42,8 @@ from kg_service.graph import ASSERTED_GRAPH
 
 GENERATOR = ROOT / "bench" / "generate.py"
 REMOTE = "ours --backend remote"
+# The hop on a light query, two quick stored queries and a heavy one (the engine's time dominates it).
+HOP_QUERIES = ["entity", "interventions", "interventions_for_cause"]
 _RDFLIB_PARSE = """
 import sys, time
 from rdflib import Dataset
@@ -124,14 +126,15 @@ def remote_hop(tmp: Path, oxigraph: targets.Started, duration_s: float, log: Cal
         works = [Workload(name, "sparql", {t: sparql_ask(s.sparql_path, text, JSON_RESULTS)
                                            for t, s in servers.items()})
                  for name, text in [("light: labels LIMIT 10", LIGHT_QUERY),
-                                    *[(n, q) for n, q, _ in stored_queries(["interventions_for_cause"])]]]
+                                    *[(n, q) for n, q, _ in stored_queries(HOP_QUERIES)]]]
         config = Config(concurrency=(1, 16), sweep=tuple(w.name.removeprefix("/sparql ") for w in works),
                         duration_s=duration_s, rounds=1)
         measured = measure(servers, works, config, log=log)
         for cell in measured["cells"]:
             row = out["queries"].setdefault(cell["workload"].removeprefix("/sparql "), {})
             row[f"{cell['target']} c{cell['concurrency']}"] = {
-                k: cell.get(k) for k in ("rps", "p50_ms", "mode", "rows", "errors")}
+                k: cell.get(k) for k in ("rps", "p50_ms", "mode", "rows", "errors", "probe_status", "probe_ms",
+                                         "error")}
         for row in out["queries"].values():
             ours_c1, direct_c1 = row.get(f"{REMOTE} c1", {}), row.get(f"{OXIGRAPH} c1", {})
             if ours_c1.get("p50_ms") is not None and direct_c1.get("p50_ms") is not None:

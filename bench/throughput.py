@@ -167,7 +167,7 @@ class Config:
     timeout_s: float = 30.0
 
     def swept(self, work: Workload) -> bool:
-        return work.group != "sparql" or any(work.name.endswith(" " + s) for s in self.sweep)
+        return work.group != "sparql" or any(work.name == s or work.name.endswith(" " + s) for s in self.sweep)
 
     def levels(self, work: Workload) -> tuple[int, ...]:
         return self.concurrency if self.swept(work) else self.query_concurrency
