@@ -225,6 +225,8 @@ def remote_table(scale_rows: list[dict[str, Any]]) -> list[str]:
         for name, q in hop["queries"].items():
             def cell(key: str, q: dict = q) -> str:
                 c = q.get(key) or {}
+                if c.get("mode") == "not run":
+                    return f"failed: {c.get('probe_status') or 'no answer'} after {fmt(c.get('probe_ms'))} ms"
                 seq = " (seq.)" if c.get("mode") == "sequential" else ""
                 return f"{fmt(c.get('rps'))}{seq} ({fmt(c.get('p50_ms'))})"
 
