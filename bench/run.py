@@ -6,7 +6,7 @@
 
 Throughput (bench/throughput.py) runs on the real ontology: calibration apps (raw ASGI, bare FastAPI),
 our /healthz and cached friendly answers, and distinct /sparql queries (a light label query and every
-stored query of queries/) on ours, the Oxigraph server and rdflib-endpoint. Scale (bench/scale.py) runs
+stored query of queries/) on ours, the Oxigraph server and rdflib-endpoint. Scale (bench/sizes.py) runs
 at the real ontology and each size. Writes bench/results/<date>.json, .md and .png; prints the markdown.
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import report
-import scale
+import sizes
 import targets
 import throughput
 import wrk
@@ -98,15 +98,15 @@ def run_throughput(tmp: Path, args: argparse.Namespace) -> tuple[dict, dict]:
                                    rounds=args.rounds)
         measured = throughput.measure(servers, works, config, log=log)
         row = {"size": 0, "after": "the throughput run",
-               "oxigraph": scale.oxigraph_facts(servers[throughput.OXIGRAPH], args.duration, light=False),
-               "ours": scale.ours_facts(servers[throughput.OURS], args.duration, light=False)}
+               "oxigraph": sizes.oxigraph_facts(servers[throughput.OXIGRAPH], args.duration, light=False),
+               "ours": sizes.ours_facts(servers[throughput.OURS], args.duration, light=False)}
     finally:
         for server in servers.values():
             targets.stop(server)
     if not args.no_restart:
-        row["ours"]["restart_ready_s"] = scale.restart_s(tmp, [], args.start_timeout, store)
-    row["rdflib"] = scale.rdflib_parse([nquads], args.start_timeout)
-    scale.log_row(row, log)
+        row["ours"]["restart_ready_s"] = sizes.restart_s(tmp, [], args.start_timeout, store)
+    row["rdflib"] = sizes.rdflib_parse([nquads], args.start_timeout)
+    sizes.log_row(row, log)
     return measured, row
 
 
@@ -128,12 +128,12 @@ def run_workers(tmp: Path, args: argparse.Namespace) -> dict:
 def run_scale(tmp: Path, args: argparse.Namespace, rows: list[dict]) -> list[dict]:
     """Each size in turn; the real ontology too unless the throughput run already gave its row."""
     nquads = write_nquads(tmp)
-    can_data = scale.ours_takes_data()
-    sizes = [*([0] if not rows else []), *sorted(s for s in args.sizes if s > 0)]
-    for size in sizes:
+    can_data = sizes.ours_takes_data()
+    steps = [*([0] if not rows else []), *sorted(s for s in args.sizes if s > 0)]
+    for size in steps:
         log(f"scale: {size:,} generated triples" if size else "scale: the real ontology")
-        rows.append(scale.measure_size(tmp, size, args.seed, nquads, duration_s=args.duration, can_data=can_data,
-                                       with_remote_hop=args.remote_hop and size == sizes[-1] and size > 0,
+        rows.append(sizes.measure_size(tmp, size, args.seed, nquads, duration_s=args.duration, can_data=can_data,
+                                       with_remote_hop=args.remote_hop and size == steps[-1] and size > 0,
                                        start_timeout_s=args.start_timeout, log=log, restart=not args.no_restart))
     return rows
 

@@ -1,4 +1,4 @@
-"""Scale: at each size, time to ready, restart, peak RSS and /api/search latency, ours against the peers.
+"""Sizes: at each size, time to ready, restart, peak RSS and /api/search latency, ours against the peers.
 
 Per size N (seeded graphs from bench/generate.py in the ontology's own shape; N=0 is the real ontology alone):
 - ours: `kg-service serve --data FILE`, process start -> /readyz 200; then a restart on the unchanged data;
