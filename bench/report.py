@@ -29,6 +29,14 @@ def size_label(size: int) -> str:
     return f"{size:,}" if size else "real ontology"
 
 
+def search_p50(ours: dict[str, Any]) -> float | None:
+    """The search p50 of a scale row, None when no answer was timed."""
+    search = ours.get("search") or {}
+    if search.get("mode") != "sequential" and not search.get("ok"):
+        return None
+    return search.get("p50_ms")
+
+
 def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a and b else None
 
@@ -120,7 +128,7 @@ def goals(rows: list[dict[str, Any]], scale_rows: list[dict[str, Any]], calibrat
           [(size_label(s["size"]), ratio(s["ours"]["peak_rss_mb"], s["oxigraph"]["peak_rss_mb"])) for s in measured],
           RSS_VS_OXIGRAPH, above=False)
     check(f"/api/search p50 < {SEARCH_P50_MS:g} ms (goal at 1M)",
-          [(size_label(s["size"]), s["ours"]["search"]["p50_ms"]) for s in measured], SEARCH_P50_MS, above=False)
+          [(size_label(s["size"]), search_p50(s["ours"])) for s in measured], SEARCH_P50_MS, above=False)
     if workers:
         check(f"2 SPARQL workers >= {TWO_WORKERS}x one, distinct /sparql, c16", list(workers["ratios"].items()),
               TWO_WORKERS)
@@ -176,10 +184,17 @@ def throughput_table(rows: list[dict[str, Any]], cells: Cells) -> list[str]:
     return lines
 
 
+def search_cell(ours: dict[str, Any]) -> str:
+    search = ours.get("search") or {}
+    seq = " (seq.)" if search.get("mode") == "sequential" else ""
+    first = f" (first {fmt(search['first_ms'])})" if search.get("first_ms") is not None else ""
+    return f"{fmt(search_p50(ours))}{seq}{first}"
+
+
 def scale_table(scale_rows: list[dict[str, Any]]) -> list[str]:
     lines = [("| generated triples | ours: triples served | ours ready s | ours restart s | Oxigraph CLI load + serve s "
              "| ours ÷ Oxigraph | rdflib parse s | ours peak RSS MB | Oxigraph peak RSS MB | RSS ratio "
-             "| /api/search p50 ms |"), "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| /api/search p50 ms (first answer) |"), "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in scale_rows:
         if "skipped" in s:
             lines.append(f"| {size_label(s['size'])} | skipped: {s['skipped']} |" + " |" * 9)
@@ -194,7 +209,7 @@ def scale_table(scale_rows: list[dict[str, Any]]) -> list[str]:
             f"| {fmt(ratio(ours.get('ready_s'), ox['ready_s']))} | {fmt(rd.get('parse_s'))} "
             f"| {fmt(ours.get('peak_rss_mb'))} | {fmt(ox['peak_rss_mb'])} "
             f"| {fmt(ratio(ours.get('peak_rss_mb'), ox['peak_rss_mb']))} "
-            f"| {fmt(ours.get('search', {}).get('p50_ms'))} |")
+            f"| {search_cell(ours)} |")
     return lines
 
 
