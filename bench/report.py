@@ -50,6 +50,11 @@ class Cells:
         self.workloads = list(dict.fromkeys(c["workload"] for c in self.cells))
         self.group = {c["workload"]: c["group"] for c in self.cells}
 
+    def failed(self, workload: str, target: str, level: int) -> int:
+        """Answers that were not 2xx/3xx, or never came (timeouts, resets), in that cell's wrk runs."""
+        cell = self.by_key.get((workload, target, level)) or {}
+        return sum((cell.get("errors") or {}).values())
+
     def rps(self, workload: str, target: str, level: int) -> tuple[float | None, bool]:
         """req/s, and whether it is a sequential (c1) figure standing in for this concurrency."""
         cell = self.by_key.get((workload, target, level))
@@ -164,7 +169,9 @@ def throughput_table(rows: list[dict[str, Any]], cells: Cells) -> list[str]:
         def val(target: str, r: dict[str, Any] = r) -> str:
             if target not in r:
                 return "–"
-            return fmt(r[target]) + (" (seq.)" if r.get(f"{target} sequential") else "")
+            failed = cells.failed(r["workload"], target, r["concurrency"])
+            return (fmt(r[target]) + (" (seq.)" if r.get(f"{target} sequential") else "")
+                    + (f" ({failed:,} failed)" if failed else ""))
 
         calibration_target = RAW if RAW in r else BARE if BARE in r else None
         ours = f"{fmt(r[calibration_target])} ({calibration_target})" if calibration_target else val(OURS)
