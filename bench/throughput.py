@@ -196,6 +196,13 @@ def measure(servers: dict[str, Started], works: list[Workload], config: Config,
                         f"{slow[(work.name, target)]['rps']} req/s sequentially")
     runs: dict[tuple[str, str, int], list[wrk.WrkResult]] = {}
     settled: list[float] = []
+
+    def idle(target: str) -> float:
+        """Wait for the target and whatever it depends on (a remote engine) to be idle."""
+        return sum(settle(pid) for pid in (servers[target].pid, *servers[target].extra.get("also_settle", ())))
+
+    for target in servers:  # the probes may have left work behind (an engine still on a timed-out query)
+        settled.append(idle(target))
     for round_no in range(config.rounds):
         for work in works:
             for level in config.levels(work):
@@ -206,12 +213,12 @@ def measure(servers: dict[str, Started], works: list[Workload], config: Config,
                     result = wrk.run(servers[target].base + ask.path, level, config.duration(work),
                                      threads=config.threads, headers=ask.headers, distinct=ask.distinct,
                                      timeout_s=config.timeout_s)
-                    settled.append(settle(servers[target].pid))
+                    settled.append(idle(target))
                     if result.ok == 0:  # no answer finished within the run: too slow for wrk at this length
                         with httpx.Client() as client:
                             slow[(work.name, target)] = sequential(client, servers[target].base, ask,
                                                                    config.duration_s, config.timeout_s)
-                        settled.append(settle(servers[target].pid))
+                        settled.append(idle(target))
                         log(f"  {work.name:55} {target:16} no answer within the wrk run: "
                             f"{slow[(work.name, target)]['rps']} req/s sequentially")
                         continue
