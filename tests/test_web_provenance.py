@@ -126,6 +126,21 @@ def test_every_relation_shows_what_the_api_says_of_it(client: httpx.Client, enti
     assert all(seen.values()), seen  # the rule met every kind of relation
 
 
+def test_entity_index_marks_curated_entities(client: httpx.Client) -> None:
+    """The no-JavaScript index and its search results tell curated background from what the text names."""
+    curated_seen = set()
+    for path in ("/entities", "/entities?q=drug"):
+        items = re.findall(r'<li><a href="/entity/([^"]+)"[^>]*>[^<]*</a>(.*?)</li>', client.get(path, headers=HTML).text,
+                           flags=re.DOTALL)
+        assert items, path
+        for entity_id, rest in items:
+            curated = client.get(f"/api/entities/{entity_id}").json()["provenance"] == "curated"
+            assert ("curated background" in rest) == curated, (path, entity_id)
+            if curated:
+                curated_seen.add(path)
+    assert len(curated_seen) == 2  # both lists hold curated background
+
+
 def test_search_results_carry_the_entity_provenance(client: httpx.Client, curated_rows: list[dict[str, str]]) -> None:
     curated = {row["label"] for row in curated_rows if "relation" not in row}
     names = [*curated, "knee", "calcium", "ibuprofen"]

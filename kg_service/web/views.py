@@ -82,12 +82,14 @@ def entity_index(state: ServiceState, q: str | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {"title": "Entities", "q": q or "", "results": None, "categories": {}}
     if q:
         data["results"] = [{"id": local_id(hit.entity), "label": state.search.entities[hit.entity].label,
-                            "category": state.search.entities[hit.entity].category, "matched": hit.matched}
+                            "category": state.search.entities[hit.entity].category, "matched": hit.matched,
+                            "provenance": state.search.entities[hit.entity].provenance}
                            for hit in state.search.search(q, None, 25)]
     by_category: dict[str, list[dict[str, str]]] = {}
     for info in state.search.entities.values():
         by_category.setdefault(info.category, []).append(
-            {"id": local_id(info.iri), "label": info.label, "type": info.type, "iri": info.iri})
+            {"id": local_id(info.iri), "label": info.label, "type": info.type, "iri": info.iri,
+             "provenance": info.provenance})
     data["categories"] = {category: sorted(items, key=lambda i: i["label"].lower())
                           for category, items in sorted(by_category.items())}
     return data
