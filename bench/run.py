@@ -1,6 +1,6 @@
 """The benchmark harness: throughput with wrk against the peers, then scale, in one run; tables and chart.
 
-    python3 bench/run.py --sizes 10000,100000                  # the README's figures (about 10 minutes)
+    python3 bench/run.py --sizes 10000,100000                  # the README's figures (11-15 min here, loaded)
     python3 bench/run.py --sizes 10000,100000,1000000 --remote-hop   # plus 1M and the remote hop
     python3 bench/run.py --sizes 10000 --duration 1 --rounds 1 --concurrency 16 --queries interventions_for_cause
 
