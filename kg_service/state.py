@@ -44,7 +44,7 @@ class ServiceState:
 
 def build_state(settings: Settings, loaded: LoadedGraph | None = None) -> ServiceState:
     """Load the ontology, open the backend and build the search index from stored queries."""
-    loaded = loaded or load_graph(settings.ontology_dir)
+    loaded = loaded or load_graph(settings.ontology_dir, settings.data_files, settings.store_dir)
     catalog = Catalog.load(settings.queries_dir)
     backend = create_backend(settings, loaded)
     search = SearchIndex.build(catalog.select(backend, "search_index"))

@@ -1,6 +1,6 @@
 """Where user SPARQL runs: a supervised pool of killable worker processes, or the remote store.
 
-The HTTP process never evaluates a user query itself. Each worker holds its own copy of the public graphs;
+The HTTP process never evaluates a user query itself. Each worker opens the one on-disk store read-only;
 a query past its deadline is answered 503 and its worker is SIGKILLed and respawned; a worker that crashes
 (segfault, abort, out of memory) fails only its own request. Concurrency is bounded by the pool plus a
 short queue; beyond that requests get 503 at once with Retry-After.
@@ -67,9 +67,9 @@ def failure_to_problem(failure: Failure) -> Exception:
 
 
 class _Worker:
-    def __init__(self, context: Any, nquads: bytes, backend: str, memory_mb: int, niceness: int) -> None:
+    def __init__(self, context: Any, source: str | bytes, backend: str, memory_mb: int, niceness: int) -> None:
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=worker_main, args=(child, nquads, backend, memory_mb, niceness),
+        self.process = context.Process(target=worker_main, args=(child, source, backend, memory_mb, niceness),
                                        daemon=True)
         self.process.start()
         child.close()
@@ -98,8 +98,10 @@ class WorkerPool:
 
     def __init__(self, settings: Settings, loaded: LoadedGraph) -> None:
         self.settings = settings
-        # Remote-backend workers hold no store: they only parse and check, killable at the deadline.
-        self.nquads = b"" if settings.backend == "remote" else loaded.nquads()
+        # Remote-backend workers hold no store: they only parse and check, killable at the deadline. The others
+        # open the on-disk store read-only (one copy in the page cache for all), or get an in-memory one's N-Quads.
+        self.source: str | bytes = (b"" if settings.backend == "remote" else
+                                    str(loaded.store_path) if loaded.store_path else loaded.nquads())
         self.context = multiprocessing.get_context("forkserver")
         self.context.set_forkserver_preload(["kg_service.sparql.worker"])
         self.idle: queue.Queue[_Worker] = queue.Queue()
@@ -112,7 +114,7 @@ class WorkerPool:
             self.idle.put(worker)
 
     def _spawn(self) -> _Worker:
-        return _Worker(self.context, self.nquads, self.settings.backend, self.settings.worker_memory_mb,
+        return _Worker(self.context, self.source, self.settings.backend, self.settings.worker_memory_mb,
                        self.settings.worker_niceness)
 
     def _replace(self, worker: _Worker) -> None:
