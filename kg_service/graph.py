@@ -173,7 +173,8 @@ class LoadedGraph:
 def _load_modules(store: ox.Store, ontology_dir: Path) -> None:
     for path in ontology_files(ontology_dir):
         try:
-            store.load(path=path, format=MODULE_FORMATS[path.suffix], base_iri=path.as_uri(), to_graph=_ASSERTED_NODE)
+            store.load(path=path, format=MODULE_FORMATS[path.suffix], base_iri=path.resolve().as_uri(),
+                       to_graph=_ASSERTED_NODE)
         except (SyntaxError, ValueError, OSError) as exc:
             raise OntologyLoadError(f"{path.name}: {exc}") from exc
 
