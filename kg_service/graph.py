@@ -55,6 +55,9 @@ _DECLARES_ONTOLOGY = ("owl:Ontology", str(OWL.Ontology))
 META_FILE = "meta.json"  # written last into a store directory: its presence means the build completed
 _ASSERTED_NODE = ox.NamedNode(str(ASSERTED_GRAPH))
 _INFERRED_NODE = ox.NamedNode(str(INFERRED_GRAPH))
+# Internal graphs of an on-disk store (never public: every query names its dataset, the public graphs only).
+_MODULES_NODE = ox.NamedNode("urn:kg-service:modules")
+_SHARED_NODE = ox.NamedNode("urn:kg-service:modules-also-in-data")
 
 log = logging.getLogger("kg_service.graph")
 
@@ -87,15 +90,21 @@ def source_files(ontology_dir: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
 
 
-def content_version(ontology_dir: Path, data_files: Sequence[Path] = ()) -> str:
-    """A short hash of every module, source document and --data file, so any edit changes the ETag."""
+def _digest(paths: Sequence[Path]) -> str:
     digest = hashlib.sha256()
-    for path in [*ontology_files(ontology_dir), *source_files(ontology_dir), *data_files]:
+    for path in paths:
         digest.update(path.name.encode())
         with open(path, "rb") as handle:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()
+
+
+def content_version(ontology_dir: Path, data_files: Sequence[Path] = (), data_digest: str | None = None) -> str:
+    """A short hash of every module, source document and --data file, so any edit changes the ETag."""
+    ontology = _digest([*ontology_files(ontology_dir), *source_files(ontology_dir)])
+    data = data_digest if data_digest is not None else _digest(data_files)
+    return hashlib.sha256(f"{ontology} {data}".encode()).hexdigest()[:16] if data_files else ontology[:16]
 
 
 def parse_asserted(ontology_dir: Path) -> Graph:
@@ -170,13 +179,32 @@ class LoadedGraph:
 
 # ------------------------------------------------------------------------------------------------ building
 
-def _load_modules(store: ox.Store, ontology_dir: Path) -> None:
+def _load_modules(store: ox.Store, ontology_dir: Path, track: bool = False) -> None:
+    """The modules into the asserted graph. With `track` (a store that also holds --data), each module triple is
+    recorded in an internal graph, and in another when the data holds it too, so that a reload can take the
+    old modules out of the asserted graph and keep the data's (see `_swap_modules`)."""
     for path in ontology_files(ontology_dir):
         try:
-            store.load(path=path, format=MODULE_FORMATS[path.suffix], base_iri=path.resolve().as_uri(),
-                       to_graph=_ASSERTED_NODE)
+            triples = list(ox.parse(path=path, format=MODULE_FORMATS[path.suffix], base_iri=path.resolve().as_uri()))
         except (SyntaxError, ValueError, OSError) as exc:
             raise OntologyLoadError(f"{path.name}: {exc}") from exc
+        if track:
+            store.extend(ox.Quad(t.subject, t.predicate, t.object, _MODULES_NODE) for t in triples)
+            store.extend(ox.Quad(t.subject, t.predicate, t.object, _SHARED_NODE) for t in triples
+                         if next(store.quads_for_pattern(t.subject, t.predicate, t.object, _ASSERTED_NODE), None))
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, _ASSERTED_NODE) for t in triples)
+
+
+def _swap_modules(store: ox.Store, ontology_dir: Path) -> None:
+    """In a copy of a built store: the old modules' triples out of the asserted graph (not those the --data
+    files hold too), the new modules' in. The data's parse is kept: a curator's edit does not re-read it."""
+    shared = {(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, _SHARED_NODE)}
+    for quad in list(store.quads_for_pattern(None, None, None, _MODULES_NODE)):
+        if (quad.subject, quad.predicate, quad.object) not in shared:
+            store.remove(ox.Quad(quad.subject, quad.predicate, quad.object, _ASSERTED_NODE))
+    store.clear_graph(_MODULES_NODE)
+    store.clear_graph(_SHARED_NODE)
+    _load_modules(store, ontology_dir, track=True)
 
 
 def _load_data(store: ox.Store, data_files: Sequence[Path]) -> None:
@@ -205,11 +233,15 @@ def infer_into(store: ox.Store) -> int:
 
 
 def build_store(store: ox.Store, ontology_dir: Path, data_files: Sequence[Path] = ()) -> tuple[int, int]:
-    """Parse the modules and data into the asserted graph and infer; (asserted, inferred) triple counts."""
-    _load_modules(store, ontology_dir)
+    """Parse the data and the modules into the asserted graph and infer; (asserted, inferred) triple counts."""
     _load_data(store, data_files)
-    asserted = len(store)  # the asserted graph is all the store holds so far
-    return asserted, infer_into(store)
+    _load_modules(store, ontology_dir, track=bool(data_files))
+    return _asserted_count(store), infer_into(store)
+
+
+def _asserted_count(store: ox.Store) -> int:
+    internal = sum(1 for g in (_MODULES_NODE, _SHARED_NODE) for _ in store.quads_for_pattern(None, None, None, g))
+    return len(store) - internal - sum(1 for _ in store.quads_for_pattern(None, None, None, _INFERRED_NODE))
 
 
 def infer(asserted: Graph) -> Graph:
@@ -246,7 +278,7 @@ def _remove_stale(home: Path, keep: set[str]) -> None:
         if entry.name in keep:
             continue
         if entry.name.startswith(".build-"):
-            pid = int(entry.name.split("-")[2])
+            pid = int(entry.name.split("-")[1])
             if _alive(pid):
                 continue
         shutil.rmtree(entry, ignore_errors=True)
@@ -274,7 +306,8 @@ def load_graph(ontology_dir: Path, data_files: Sequence[Path] = (), store_dir: P
     for path in data_files:
         if not path.is_file():
             raise OntologyLoadError(f"--data file {path} does not exist")
-    version = content_version(ontology_dir, data_files)
+    data_digest = _digest(data_files)
+    version = content_version(ontology_dir, data_files, data_digest)
     if store_dir is None:
         store = ox.Store()
         counts = build_store(store, ontology_dir, data_files)
@@ -285,7 +318,7 @@ def load_graph(ontology_dir: Path, data_files: Sequence[Path] = (), store_dir: P
     final = home / version
     opened = _open_complete(final)
     if opened is None:
-        _build_on_disk(home, final, ontology_dir, data_files)
+        _build_on_disk(home, final, ontology_dir, data_files, data_digest, _reusable(home, data_digest, keep_versions))
         opened = _open_complete(final)
         if opened is None:
             raise OntologyLoadError(f"the store built at {final} cannot be opened")
@@ -295,19 +328,43 @@ def load_graph(ontology_dir: Path, data_files: Sequence[Path] = (), store_dir: P
                        (meta["asserted"], meta["inferred"]), final, data_files)
 
 
-def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequence[Path]) -> None:
-    """Build into `.build-<pid>-<id>` beside `final`, write meta.json last, then rename into place."""
+def _reusable(home: Path, data_digest: str, versions: Sequence[str]) -> Path | None:
+    """A finished store of the same --data files (the one being served first): a curator's edit of the modules
+    then starts from a copy of it instead of parsing the data again."""
+    for version in versions:
+        meta_path = home / version / META_FILE
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (OSError, ValueError):
+            continue
+        if meta.get("data") and meta.get("data_digest") == data_digest:
+            return home / version
+    return None
+
+
+def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequence[Path], data_digest: str,
+                   base: Path | None = None) -> None:
+    """Build into `.build-<pid>-<id>` beside `final`, write meta.json last, then rename into place. With `base`
+    (a finished store of the same data), start from its checkpoint (hard links: instant) and swap the modules."""
     import time
 
     started = time.perf_counter()
     building = home / f".build-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
-        store = ox.Store(str(building))
-        asserted, inferred = build_store(store, ontology_dir, data_files)
+        if base is not None:
+            ox.Store.read_only(str(base)).backup(str(building))
+            store = ox.Store(str(building))
+            _swap_modules(store, ontology_dir)
+            inferred = infer_into(store)
+            asserted = _asserted_count(store)
+        else:
+            store = ox.Store(str(building))
+            asserted, inferred = build_store(store, ontology_dir, data_files)
         store.flush()
         del store
         meta = {"asserted": asserted, "inferred": inferred, "ontology_dir": str(ontology_dir),
-                "data": [str(p) for p in data_files], "seconds": round(time.perf_counter() - started, 3)}
+                "data": [str(p) for p in data_files], "data_digest": data_digest,
+                "from": base.name if base is not None else None, "seconds": round(time.perf_counter() - started, 3)}
         (building / META_FILE).write_text(json.dumps(meta))
         try:
             os.rename(building, final)
@@ -316,5 +373,5 @@ def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequ
                 raise
     finally:
         shutil.rmtree(building, ignore_errors=True)
-    log.warning("built the store of %s in %.1f s: %d asserted + %d inferred triples", final.name,
-                time.perf_counter() - started, asserted, inferred)
+    log.warning("built the store of %s in %.1f s%s: %d asserted + %d inferred triples", final.name,
+                time.perf_counter() - started, f" from the store of {base.name}" if base else "", asserted, inferred)

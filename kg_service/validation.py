@@ -165,7 +165,7 @@ def check_evidence_spans(graph: Graph, texts: str | Mapping[str, str]) -> list[P
     for evidence, target in sorted(graph.subject_objects(OA.hasTarget)):
         where = short(evidence)
         if isinstance(texts, str):
-            text, source_file = texts, str(SOURCE_TEXT)
+            text, source_file = texts, f"sources/{SOURCE_TEXT.name}"
         else:
             document = graph.value(target, OA.hasSource)
             if str(document) not in texts:
@@ -197,7 +197,7 @@ def check_evidence_spans(graph: Graph, texts: str | Mapping[str, str]) -> list[P
             hint = (f"the quote is at {found}..{found + len(exact)}: set oa:start {found} and oa:end "
                     f"{found + len(exact)}" if found >= 0 else
                     f"the quote is not in the source text at all: copy it from {source_file}")
-            problems.append(Problem(f"text[{start}:{end}] is {text[start:end]!r}, not its oa:exact quote "
+            problems.append(Problem(f"{'' if isinstance(texts, str) else source_file + ': '}text[{start}:{end}] is {text[start:end]!r}, not its oa:exact quote "
                                     f"{exact!r}", where, hint))
         elif not text[:start].endswith(prefix):
             problems.append(Problem(f"oa:prefix {prefix!r} is not the text before the span at {start} "
