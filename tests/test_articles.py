@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, start_server, stop_server
+
 from kg_service.graph import document_texts, load_graph, parse_asserted
 from kg_service.validation import check_evidence_spans, check_shacl
 

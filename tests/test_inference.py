@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pyoxigraph as ox
+from conftest import ROOT
 from rdflib import Graph
 
-from conftest import ROOT
 from kg_service.backends.terms import to_rdflib
 from kg_service.graph import ASSERTED_GRAPH, KS, load_graph
 from kg_service.inference import owlrl_closure, store_closure

@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 
 import httpx
+from conftest import ROOT, free_port, start_server, stop_server
 from rdflib.compare import isomorphic
 
-from conftest import ROOT, free_port, start_server, stop_server
 from kg_service.graph import META_FILE, load_graph
 
 sys.path.insert(0, str(ROOT / "bench"))
-from generate import main as generate  # noqa: E402
+from generate import main as generate
 
 
 def _copy_ontology(tmp_path: Path) -> Path:
