@@ -12,6 +12,7 @@ A store is built in a temporary directory beside its final place and renamed the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -240,8 +241,8 @@ def build_store(store: ox.Store, ontology_dir: Path, data_files: Sequence[Path] 
 
 
 def _asserted_count(store: ox.Store) -> int:
-    internal = sum(1 for g in (_MODULES_NODE, _SHARED_NODE) for _ in store.quads_for_pattern(None, None, None, g))
-    return len(store) - internal - sum(1 for _ in store.quads_for_pattern(None, None, None, _INFERRED_NODE))
+    others = (_MODULES_NODE, _SHARED_NODE, _INFERRED_NODE)
+    return len(store) - sum(1 for g in others for _ in store.quads_for_pattern(None, None, None, g))
 
 
 def infer(asserted: Graph) -> Graph:
@@ -318,7 +319,7 @@ def load_graph(ontology_dir: Path, data_files: Sequence[Path] = (), store_dir: P
     final = home / version
     opened = _open_complete(final)
     if opened is None:
-        _build_on_disk(home, final, ontology_dir, data_files, data_digest, _reusable(home, data_digest, keep_versions))
+        _build_in_child(home, final, ontology_dir, data_files, data_digest, _reusable(home, data_digest, keep_versions))
         opened = _open_complete(final)
         if opened is None:
             raise OntologyLoadError(f"the store built at {final} cannot be opened")
@@ -342,6 +343,54 @@ def _reusable(home: Path, data_digest: str, versions: Sequence[str]) -> Path | N
     return None
 
 
+def _build_in_child(home: Path, final: Path, ontology_dir: Path, data_files: Sequence[Path], data_digest: str,
+                    base: Path | None) -> None:
+    """`_build_on_disk` in a child process: the build's peak memory (parse buffers, the closure's working sets)
+    is returned to the system when it exits instead of staying in the serving process, and the child dies with
+    its parent (PR_SET_PDEATHSIG), so a killed server leaves no build running on."""
+    import subprocess
+    import sys
+
+    job = json.dumps({"home": str(home), "final": str(final), "ontology_dir": str(ontology_dir),
+                      "data_files": [str(p) for p in data_files], "data_digest": data_digest,
+                      "base": str(base) if base else None})
+    result = subprocess.run([sys.executable, "-m", "kg_service.graph", job], stderr=subprocess.PIPE,
+                            preexec_fn=_die_with_parent, check=False)
+    errors = result.stderr.decode("utf-8", "replace")
+    if result.returncode == _LOAD_ERROR_EXIT:
+        raise OntologyLoadError(errors.strip().splitlines()[-1])
+    if result.returncode != 0:
+        raise OntologyLoadError(f"building the store failed (exit {result.returncode}): {errors[-2000:]}")
+    if errors.strip():
+        log.warning("%s", errors.strip())
+
+
+_LOAD_ERROR_EXIT = 3
+
+
+def _die_with_parent() -> None:
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _child_main(job_text: str) -> int:
+    import sys
+
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    job = json.loads(job_text)
+    try:
+        _build_on_disk(Path(job["home"]), Path(job["final"]), Path(job["ontology_dir"]),
+                       [Path(p) for p in job["data_files"]], job["data_digest"],
+                       Path(job["base"]) if job["base"] else None)
+    except OntologyLoadError as exc:
+        print(str(exc).replace("\n", " "), file=sys.stderr)
+        return _LOAD_ERROR_EXIT
+    return 0
+
+
 def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequence[Path], data_digest: str,
                    base: Path | None = None) -> None:
     """Build into `.build-<pid>-<id>` beside `final`, write meta.json last, then rename into place. With `base`
@@ -355,16 +404,20 @@ def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequ
             ox.Store.read_only(str(base)).backup(str(building))
             store = ox.Store(str(building))
             _swap_modules(store, ontology_dir)
-            inferred = infer_into(store)
-            asserted = _asserted_count(store)
         else:
             store = ox.Store(str(building))
-            asserted, inferred = build_store(store, ontology_dir, data_files)
+            _load_data(store, data_files)
+            _load_modules(store, ontology_dir, track=bool(data_files))
+        loaded_at = time.perf_counter()
+        inferred = infer_into(store)
+        inferred_at = time.perf_counter()
+        asserted = _asserted_count(store)
         store.flush()
         del store
         meta = {"asserted": asserted, "inferred": inferred, "ontology_dir": str(ontology_dir),
                 "data": [str(p) for p in data_files], "data_digest": data_digest,
-                "from": base.name if base is not None else None, "seconds": round(time.perf_counter() - started, 3)}
+                "from": base.name if base is not None else None, "seconds": round(time.perf_counter() - started, 3),
+                "load_seconds": round(loaded_at - started, 3), "closure_seconds": round(inferred_at - loaded_at, 3)}
         (building / META_FILE).write_text(json.dumps(meta))
         try:
             os.rename(building, final)
@@ -373,5 +426,12 @@ def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequ
                 raise
     finally:
         shutil.rmtree(building, ignore_errors=True)
-    log.warning("built the store of %s in %.1f s%s: %d asserted + %d inferred triples", final.name,
-                time.perf_counter() - started, f" from the store of {base.name}" if base else "", asserted, inferred)
+    log.warning("built the store of %s in %.1f s%s (closure %.1f s): %d asserted + %d inferred triples", final.name,
+                time.perf_counter() - started, f" from the store of {base.name}" if base else "",
+                inferred_at - loaded_at, asserted, inferred)
+
+
+if __name__ == "__main__":  # the store build's child process (see _build_in_child)
+    import sys
+
+    sys.exit(_child_main(sys.argv[1]))
