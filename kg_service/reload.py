@@ -51,6 +51,7 @@ def reload_state(holder: StateHolder, settings: Settings) -> ReloadResult:
         if not report.ok:
             raise ReloadRejected(report.render())
         new_state = build_state(settings, loaded)
+        new_state.search.wait()  # no request of the new version waits for its search index
         holder.swap(new_state)
         # In-flight requests may still hold the old state (and its workers): retire it after they can finish.
         grace = settings.query_timeout_s + 2

@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import re
+import threading
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -86,13 +87,50 @@ def _trigrams(text: str) -> set[str]:
     return {text[i:i + 3] for i in range(len(text) - 2)}
 
 
+def _entries(rows: list[dict[str, str]]) -> list[Entry]:
+    entries = []
+    stems: dict[str, str] = {}  # a vocabulary is small next to its names: stem each word once
+    for row in rows:
+        name = str(row["name"])
+        norm = normalize(name)
+        words = tuple(norm.split())
+        for word in words:
+            if word not in stems:
+                stems[word] = stem(word)
+        entries.append(Entry(entity=str(row["entity"]), label=str(row["label"]), category=str(row["category"]),
+                             type=str(row["type"]), name=name, is_synonym=str(row.get("synonym", "false")) == "true",
+                             normalized=norm, words=words, stems=tuple(stems[w] for w in words)))
+    return entries
+
+
 class SearchIndex:
-    def __init__(self, entries: Iterable[Entry]) -> None:
-        self.entries = list(entries)
+    """Entities by IRI (labels, kinds: ready at once) and the name index behind `search` (built in a background
+    thread when asked: a few seconds at a million triples, which a restart need not wait for)."""
+
+    def __init__(self, rows: Iterable[Row], background: bool = False) -> None:
+        rows = [{k: str(v) for k, v in row.items()} for row in rows]
         self.entities: dict[str, EntityInfo] = {
-            e.entity: EntityInfo(e.entity, e.label, e.type, e.category) for e in self.entries}
+            r["entity"]: EntityInfo(r["entity"], r["label"], r["type"], r["category"]) for r in rows}
         # Every category and kind slug, the values the `type` filter accepts.
-        self.kinds: list[str] = sorted({e.category for e in self.entries} | {e.type for e in self.entries})
+        self.kinds: list[str] = sorted({r["category"] for r in rows} | {r["type"] for r in rows})
+        self._indexed = threading.Event()
+        if background:
+            threading.Thread(target=self._index, args=(rows,), name="search-index", daemon=True).start()
+        else:
+            self._index(rows)
+
+    def wait(self) -> None:
+        """Until the name index is built (at once unless it was built in the background)."""
+        self._indexed.wait()
+
+    def _index(self, rows: list[dict[str, str]]) -> None:
+        try:
+            self._index_names(rows)
+        finally:
+            self._indexed.set()
+
+    def _index_names(self, rows: list[dict[str, str]]) -> None:
+        self.entries = _entries(rows)
         # Entries in the order of their final rank within one way of matching (score, then entity label):
         # a posting list in that order lets a search stop after the first `limit` entities.
         rank = {id(e): (self._penalty(e), self.entities[e.entity].label, e.entity) for e in self.entries}
@@ -177,21 +215,11 @@ class SearchIndex:
         yield FUZZY_WEIGHT, fuzzy
 
     @classmethod
-    def build(cls, rows: Iterable[Row]) -> SearchIndex:
+    def build(cls, rows: Iterable[Row], background: bool = False) -> SearchIndex:
         """Rows of the `search_index` stored query: ?entity ?label ?category ?type ?name ?synonym."""
-        entries = []
-        stems: dict[str, str] = {}  # a vocabulary is small next to its names: stem each word once
-        for row in rows:
-            name = str(row["name"])
-            norm = normalize(name)
-            words = tuple(norm.split())
-            for word in words:
-                if word not in stems:
-                    stems[word] = stem(word)
-            entries.append(Entry(entity=str(row["entity"]), label=str(row["label"]), category=str(row["category"]),
-                                 type=str(row["type"]), name=name, is_synonym=str(row.get("synonym", "false")) == "true",
-                                 normalized=norm, words=words, stems=tuple(stems[w] for w in words)))
-        return cls(entries)
+        return cls(rows, background)
+
+
 
     def _score(self, query: str, query_words: list[str], entry: Entry) -> float:
         if query == entry.normalized:
@@ -225,6 +253,7 @@ class SearchIndex:
         query = normalize(text)
         if not query:
             return []
+        self._indexed.wait()
         query_words = query.split()
         best: dict[str, Hit] = {}
         for way, candidates in self._candidates(query, query_words):
@@ -257,6 +286,7 @@ class SearchIndex:
         query = normalize(text)
         if not query:
             return []
+        self._indexed.wait()
         query_words = query.split()
         best: dict[str, Hit] = {}
         for entry in self.entries:

@@ -78,7 +78,8 @@ def build_state(settings: Settings, loaded: LoadedGraph | None = None) -> Servic
     graph_ready = time.perf_counter()
     catalog = Catalog.load(settings.queries_dir)
     backend = create_backend(settings, loaded)
-    search = SearchIndex.build(search_rows(catalog, backend, loaded))
+    # The name index builds in the background: a restart is ready once the store is open (a search waits).
+    search = SearchIndex.build(search_rows(catalog, backend, loaded), background=True)
     search_ready = time.perf_counter()
     from kg_service.sparql.executor import create_runner
     from kg_service.sparql.runaway import RunawayGuard

@@ -108,10 +108,20 @@ class WorkerPool:
         self.admission = threading.BoundedSemaphore(settings.worker_count + settings.queue_size)
         self.stats = PoolStats()
         self.closed = False
+        # Workers start side by side and join the idle queue as each is ready, so the service is ready without
+        # waiting for them (a query that comes first waits for a worker, within queue_timeout_s).
         workers = [self._spawn() for _ in range(settings.worker_count)]
+        threading.Thread(target=self._admit, args=(workers,), name="sparql-workers-start", daemon=True).start()
+
+    def _admit(self, workers: list[_Worker]) -> None:
         for worker in workers:
-            worker.wait_ready()
-            self.idle.put(worker)
+            try:
+                worker.wait_ready()
+            except (RuntimeError, EOFError, OSError):
+                log.exception("a SPARQL worker did not start; starting another")
+                self._replace(worker)
+                continue
+            self._release(worker)
 
     def _spawn(self) -> _Worker:
         return _Worker(self.context, self.source, self.settings.backend, self.settings.worker_memory_mb,
