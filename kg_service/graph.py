@@ -101,6 +101,27 @@ def _digest(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
+def _cached_digest(store_dir: Path, data_files: Sequence[Path]) -> str:
+    """The --data files' digest, remembered by (path, size, mtime) in the store directory: a restart does not
+    read a million triples just to learn they did not change (an edit changes the size or the mtime)."""
+    if not data_files:
+        return _digest(data_files)
+    key = json.dumps([[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in data_files])
+    cache = store_dir.expanduser() / "data-digests.json"
+    try:
+        known = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if key not in known:
+        known[key] = _digest(data_files)
+        with contextlib.suppress(OSError):
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(dict(list(known.items())[-32:])))
+            os.replace(partial, cache)
+    return known[key]
+
+
 def content_version(ontology_dir: Path, data_files: Sequence[Path] = (), data_digest: str | None = None) -> str:
     """A short hash of every module, source document and --data file, so any edit changes the ETag."""
     ontology = _digest([*ontology_files(ontology_dir), *source_files(ontology_dir)])
@@ -307,7 +328,7 @@ def load_graph(ontology_dir: Path, data_files: Sequence[Path] = (), store_dir: P
     for path in data_files:
         if not path.is_file():
             raise OntologyLoadError(f"--data file {path} does not exist")
-    data_digest = _digest(data_files)
+    data_digest = _digest(data_files) if store_dir is None else _cached_digest(Path(store_dir), data_files)
     version = content_version(ontology_dir, data_files, data_digest)
     if store_dir is None:
         store = ox.Store()

@@ -108,7 +108,9 @@ class SearchIndex:
     thread when asked: a few seconds at a million triples, which a restart need not wait for)."""
 
     def __init__(self, rows: Iterable[Row], background: bool = False) -> None:
-        rows = [{k: str(v) for k, v in row.items()} for row in rows]
+        rows = list(rows)
+        if rows and not all(isinstance(v, str) for v in rows[0].values()):
+            rows = [{k: str(v) for k, v in row.items()} for row in rows]
         self.entities: dict[str, EntityInfo] = {
             r["entity"]: EntityInfo(r["entity"], r["label"], r["type"], r["category"]) for r in rows}
         # Every category and kind slug, the values the `type` filter accepts.

@@ -351,14 +351,6 @@ def owlapi_problems(report) -> list[Problem]:
     return problems
 
 
-def check_owlapi(ontology_dir: Path) -> list[Problem]:
-    """The OWL API opens ks-knowledge.ttl as Protégé does (schema import resolved through catalog-v001.xml):
-    no unparsed triple and no OWL 2 DL profile violation."""
-    from kg_service.owlapi import run_owlapi_check
-
-    return owlapi_problems(run_owlapi_check(ontology_dir / "ks-knowledge.ttl"))
-
-
 Checked = tuple[list[Problem], str]  # a check's problems and a note (counts, timings) for the report
 
 

@@ -110,10 +110,10 @@ class WorkerPool:
         self.closed = False
         # Workers start side by side and join the idle queue as each is ready, so the service is ready without
         # waiting for them (a query that comes first waits for a worker, within queue_timeout_s).
-        workers = [self._spawn() for _ in range(settings.worker_count)]
-        threading.Thread(target=self._admit, args=(workers,), name="sparql-workers-start", daemon=True).start()
+        threading.Thread(target=self._admit, name="sparql-workers-start", daemon=True).start()
 
-    def _admit(self, workers: list[_Worker]) -> None:
+    def _admit(self) -> None:
+        workers = [self._spawn() for _ in range(self.settings.worker_count)]
         for worker in workers:
             try:
                 worker.wait_ready()
