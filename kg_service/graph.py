@@ -414,27 +414,37 @@ def _child_main(job_text: str) -> int:
 
 def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequence[Path], data_digest: str,
                    base: Path | None = None) -> None:
-    """Build into `.build-<pid>-<id>` beside `final`, write meta.json last, then rename into place. With `base`
-    (a finished store of the same data), start from its checkpoint (hard links: instant) and swap the modules."""
+    """Build into `.build-<pid>-<id>` beside `final`, write meta.json last, then rename into place.
+
+    The graphs are put together and closed in memory (the closure reads its triples by pattern: an on-disk
+    store answers each term by a lookup, about 10x slower), then written to disk in one bulk load. With `base`
+    (a finished store of the same --data), its asserted graph is read back instead of parsing the data again,
+    and only the modules are swapped."""
     import time
 
     started = time.perf_counter()
     building = home / f".build-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
+        store = ox.Store()
         if base is not None:
-            ox.Store.read_only(str(base)).backup(str(building))
-            store = ox.Store(str(building))
+            # One N-Quads document: a blank node keeps one identity across the asserted and internal graphs.
+            store.bulk_load(ox.Store.read_only(str(base)).dump(format=ox.RdfFormat.N_QUADS),
+                            format=ox.RdfFormat.N_QUADS)
             _swap_modules(store, ontology_dir)
         else:
-            store = ox.Store(str(building))
             _load_data(store, data_files)
             _load_modules(store, ontology_dir, track=bool(data_files))
         loaded_at = time.perf_counter()
         inferred = infer_into(store)
         inferred_at = time.perf_counter()
         asserted = _asserted_count(store)
-        store.flush()
+        dump = store.dump(format=ox.RdfFormat.N_QUADS)
         del store
+        disk = ox.Store(str(building))
+        disk.bulk_load(dump, format=ox.RdfFormat.N_QUADS)
+        del dump
+        disk.flush()
+        del disk
         meta = {"asserted": asserted, "inferred": inferred, "ontology_dir": str(ontology_dir),
                 "data": [str(p) for p in data_files], "data_digest": data_digest,
                 "from": base.name if base is not None else None, "seconds": round(time.perf_counter() - started, 3),
