@@ -203,6 +203,7 @@ def measure_size(size: int, seed: int, work: Path) -> dict:
     try:
         meta = json.loads(next(store.glob("*/*/meta.json")).read_text())
         result.update(ready_cold_s=round(ready, 2), build_load_s=meta["load_seconds"],
+                      build_write_s=meta.get("write_seconds"),
                       closure_s=meta["closure_seconds"], asserted=meta["asserted"], inferred=meta["inferred"],
                       start_peak_rss_mb=round(sampler.peak))
         with httpx.Client(base_url=url, timeout=120) as client:
@@ -264,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kg-scale-") as tmp:
         for size in args.sizes:
             results.append(measure_size(size, args.seed, Path(tmp)))
+            results[-1]["load_average_after"] = os.getloadavg()[0]
             print(json.dumps(results[-1]), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H%M")

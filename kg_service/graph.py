@@ -299,11 +299,14 @@ def _remove_stale(home: Path, keep: set[str]) -> None:
     for entry in home.iterdir():
         if entry.name in keep:
             continue
-        if entry.name.startswith(".build-"):
+        if entry.name.startswith(".build-"):  # its directory and its N-Quads dump (.nq)
             pid = int(entry.name.split("-")[1])
             if _alive(pid):
                 continue
-        shutil.rmtree(entry, ignore_errors=True)
+        if entry.is_file():
+            entry.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
@@ -412,6 +415,43 @@ def _child_main(job_text: str) -> int:
     return 0
 
 
+def _oxigraph_cli() -> str | None:
+    """The Oxigraph CLI (PyPI `oxigraph`) when it writes stores this pyoxigraph reads (same minor version)."""
+    import subprocess
+
+    cli = shutil.which("oxigraph")
+    if cli is None:
+        return None
+    try:
+        version = subprocess.run([cli, "--version"], capture_output=True, text=True, timeout=30,
+                                 check=False).stdout.split()[-1]
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return None
+    return cli if version.split(".")[:2] == ox.__version__.split(".")[:2] else None
+
+
+def _write_store(store: ox.Store, target: Path) -> None:
+    """Every graph of an in-memory store into a new on-disk store at `target`. The Oxigraph CLI's loader does
+    it 3-4x faster than pyoxigraph's bulk_load here (1M triples: 7.5 s against 25-30 s), so it is used when
+    installed; otherwise pyoxigraph."""
+    import subprocess
+
+    dump = target.with_name(target.name + ".nq")
+    try:
+        store.dump(str(dump), format=ox.RdfFormat.N_QUADS)
+        cli = _oxigraph_cli()
+        if cli is not None:
+            subprocess.run([cli, "load", "--location", str(target), "--file", str(dump)], check=True,
+                           capture_output=True, preexec_fn=_die_with_parent)
+            return
+        disk = ox.Store(str(target))
+        disk.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+        disk.flush()
+        del disk
+    finally:
+        dump.unlink(missing_ok=True)
+
+
 def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequence[Path], data_digest: str,
                    base: Path | None = None) -> None:
     """Build into `.build-<pid>-<id>` beside `final`, write meta.json last, then rename into place.
@@ -438,17 +478,15 @@ def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequ
         inferred = infer_into(store)
         inferred_at = time.perf_counter()
         asserted = _asserted_count(store)
-        dump = store.dump(format=ox.RdfFormat.N_QUADS)
+        counted_at = time.perf_counter()
+        _write_store(store, building)
         del store
-        disk = ox.Store(str(building))
-        disk.bulk_load(dump, format=ox.RdfFormat.N_QUADS)
-        del dump
-        disk.flush()
-        del disk
         meta = {"asserted": asserted, "inferred": inferred, "ontology_dir": str(ontology_dir),
                 "data": [str(p) for p in data_files], "data_digest": data_digest,
                 "from": base.name if base is not None else None, "seconds": round(time.perf_counter() - started, 3),
-                "load_seconds": round(loaded_at - started, 3), "closure_seconds": round(inferred_at - loaded_at, 3)}
+                "load_seconds": round(loaded_at - started, 3), "closure_seconds": round(inferred_at - loaded_at, 3),
+                "count_seconds": round(counted_at - inferred_at, 3),
+                "write_seconds": round(time.perf_counter() - counted_at, 3)}
         (building / META_FILE).write_text(json.dumps(meta))
         try:
             os.rename(building, final)
