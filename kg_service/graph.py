@@ -392,12 +392,21 @@ def _build_in_child(home: Path, final: Path, ontology_dir: Path, data_files: Seq
 _LOAD_ERROR_EXIT = 3
 
 
-def _die_with_parent() -> None:
+def _libc():
     import ctypes
-    import signal
 
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    try:
+        return ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _libc()  # loaded here, not between fork and exec (a preexec_fn must not take the loader's lock)
+
+
+def _die_with_parent() -> None:
+    if _LIBC is not None:
+        _LIBC.prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
 
 
 def _child_main(job_text: str) -> int:

@@ -74,6 +74,9 @@ def search_rows(catalog: Catalog, backend: Backend, loaded: LoadedGraph) -> list
 def build_state(settings: Settings, loaded: LoadedGraph | None = None) -> ServiceState:
     """Load the ontology, open the backend and build the search index from stored queries."""
     started = time.perf_counter()
+    from kg_service.sparql.executor import warm_up_workers
+
+    warm_up_workers()  # the workers' forkserver boots while the graph opens
     loaded = loaded or load_graph(settings.ontology_dir, settings.data_files, settings.store_dir)
     graph_ready = time.perf_counter()
     catalog = Catalog.load(settings.queries_dir)

@@ -66,6 +66,21 @@ def failure_to_problem(failure: Failure) -> Exception:
     return QueryFailed(failure.message, **failure.extra)
 
 
+def forkserver_context() -> Any:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["kg_service.sparql.worker"])
+    return context
+
+
+def warm_up_workers() -> None:
+    """Start the forkserver (it imports what workers need, about a second) in the background, while the graph
+    is opened: the pool's workers then fork from it at once."""
+    forkserver_context()
+    from multiprocessing import forkserver
+
+    threading.Thread(target=forkserver.ensure_running, name="forkserver-start", daemon=True).start()
+
+
 class _Worker:
     def __init__(self, context: Any, source: str | bytes, backend: str, memory_mb: int, niceness: int) -> None:
         self.connection, child = context.Pipe()
@@ -101,27 +116,16 @@ class WorkerPool:
         # Remote-backend workers hold no store: they only parse and check, killable at the deadline. The others
         # open the on-disk store read-only (one copy in the page cache for all), or get an in-memory one's N-Quads.
         self.source: str | bytes = (b"" if settings.backend == "remote" else
-                                    str(loaded.store_path) if loaded.store_path else loaded.nquads())
-        self.context = multiprocessing.get_context("forkserver")
-        self.context.set_forkserver_preload(["kg_service.sparql.worker"])
+                                    str(loaded.store_path) if getattr(loaded, "store_path", None) else loaded.nquads())
+        self.context = forkserver_context()
         self.idle: queue.Queue[_Worker] = queue.Queue()
         self.admission = threading.BoundedSemaphore(settings.worker_count + settings.queue_size)
         self.stats = PoolStats()
         self.closed = False
-        # Workers start side by side and join the idle queue as each is ready, so the service is ready without
-        # waiting for them (a query that comes first waits for a worker, within queue_timeout_s).
-        threading.Thread(target=self._admit, name="sparql-workers-start", daemon=True).start()
-
-    def _admit(self) -> None:
-        workers = [self._spawn() for _ in range(self.settings.worker_count)]
+        workers = [self._spawn() for _ in range(settings.worker_count)]
         for worker in workers:
-            try:
-                worker.wait_ready()
-            except (RuntimeError, EOFError, OSError):
-                log.exception("a SPARQL worker did not start; starting another")
-                self._replace(worker)
-                continue
-            self._release(worker)
+            worker.wait_ready()
+            self.idle.put(worker)
 
     def _spawn(self) -> _Worker:
         return _Worker(self.context, self.source, self.settings.backend, self.settings.worker_memory_mb,
