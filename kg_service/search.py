@@ -53,12 +53,13 @@ def stem(word: str) -> str:
 
 @dataclass(frozen=True)
 class EntityInfo:
-    """What the service knows of an entity without a query: its label, kind and category."""
+    """What the service knows of an entity without a query: its label, kind, category and provenance."""
 
     iri: str
     label: str
     type: str
     category: str
+    provenance: str | None = None  # "text" or "curated"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Entry:
     label: str
     category: str
     type: str
+    provenance: str | None
     name: str
     is_synonym: bool
     normalized: str
@@ -98,7 +100,8 @@ def _entries(rows: list[dict[str, str]]) -> list[Entry]:
             if word not in stems:
                 stems[word] = stem(word)
         entries.append(Entry(entity=str(row["entity"]), label=str(row["label"]), category=str(row["category"]),
-                             type=str(row["type"]), name=name, is_synonym=str(row.get("synonym", "false")) == "true",
+                             type=str(row["type"]), name=name, provenance=row.get("provenance"),
+                             is_synonym=str(row.get("synonym", "false")) == "true",
                              normalized=norm, words=words, stems=tuple(stems[w] for w in words)))
     return entries
 
@@ -112,7 +115,8 @@ class SearchIndex:
         if rows and not all(isinstance(v, str) for v in rows[0].values()):
             rows = [{k: str(v) for k, v in row.items()} for row in rows]
         self.entities: dict[str, EntityInfo] = {
-            r["entity"]: EntityInfo(r["entity"], r["label"], r["type"], r["category"]) for r in rows}
+            r["entity"]: EntityInfo(r["entity"], r["label"], r["type"], r["category"], r.get("provenance"))
+            for r in rows}
         # Every category and kind slug, the values the `type` filter accepts.
         self.kinds: list[str] = sorted({r["category"] for r in rows} | {r["type"] for r in rows})
         self._indexed = threading.Event()
@@ -218,7 +222,7 @@ class SearchIndex:
 
     @classmethod
     def build(cls, rows: Iterable[Row], background: bool = False) -> SearchIndex:
-        """Rows of the `search_index` stored query: ?entity ?label ?category ?type ?name ?synonym."""
+        """Rows of the `search_index` stored query: ?entity ?label ?category ?type ?provenance ?name ?synonym."""
         return cls(rows, background)
 
 
