@@ -261,7 +261,9 @@ def _compiled_closure(store: ox.Store, graph: ox.NamedNode, schema: Graph, indiv
     for p in rules.written() | {RDF_TYPE}:
         asserted_written.update(_quads(store, graph, p))
     derived = _instance_closure(rules, facts, asserted_written)
-    out = {tuple(map(to_oxigraph, t)) for t in schema_inferred}
+    # The schema part was closed alone: what it derived may be asserted among the individuals' triples.
+    out = {t for t in (tuple(map(to_oxigraph, t)) for t in schema_inferred)
+           if next(store.quads_for_pattern(*t, graph), None) is None}
     for triple in derived:
         if not is_trivial(*map(to_rdflib, triple)):
             out.add(triple)

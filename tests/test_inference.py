@@ -47,7 +47,7 @@ def test_same_closure_as_owlrl_on_a_generated_graph(tmp_path: Path) -> None:
     data = tmp_path / "copies.nt"
     generate(["--triples", "4000", "--seed", "3", "-o", str(data)])
     reference, fast = _both(_store(*sorted((ROOT / "ontology").glob("ks-*.ttl")), data))
-    copied = KS["osteoarthritis-g2"]
+    copied = KS["osteoarthritis-g1"]
     assert any(s == copied for s, _, _ in fast)  # the copies are inferred over, not only the original
     assert fast == reference, (sorted(reference - fast)[:5], sorted(fast - reference)[:5])
 
