@@ -26,7 +26,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rdflib import BNode, Literal, URIRef
-from rdflib.compare import to_canonical_graph
 from rdflib.namespace import OWL, RDF, RDFS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,25 +45,33 @@ _SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "be", "do", "fu", 
 
 def template(ontology_dir: Path) -> list[str]:
     """The knowledge individuals' triples as N-Triples lines with SUFFIX / WORD markers."""
-    graph = to_canonical_graph(parse_asserted(ontology_dir))  # stable blank-node ids: same seed, same file
+    graph = parse_asserted(ontology_dir)
     individuals = {s for s in graph.subjects(RDF.type, OWL.NamedIndividual)
                    if isinstance(s, URIRef) and str(s).startswith(str(KS))
                    and (s, RDF.type, SOURCE_DOCUMENT) not in graph}
-    # Blank nodes hanging off an individual (evidence targets and selectors) are copied with it.
+    def signature(node) -> tuple:
+        """What a blank node says, its own blank nodes left out: orders siblings the same in every parse."""
+        return tuple(sorted((str(p), str(o)) for p, o in graph.predicate_objects(node) if not isinstance(o, BNode)))
+
+    def ordered(subject) -> list:
+        return sorted(graph.predicate_objects(subject),
+                      key=lambda po: (str(po[0]), signature(po[1]) if isinstance(po[1], BNode) else (str(po[1]),)))
+
+    # Blank nodes hanging off an individual (evidence targets and selectors) are copied with it, named in the
+    # order they are reached from the sorted individuals, so the same ontology gives the same file.
     subjects: list = sorted(individuals)
-    seen = set(subjects)
+    labels: dict = {}
     index = 0
     while index < len(subjects):
-        for obj in graph.objects(subjects[index], None):
-            if isinstance(obj, BNode) and obj not in seen:
-                seen.add(obj)
+        for _, obj in ordered(subjects[index]):
+            if isinstance(obj, BNode) and obj not in labels:
+                labels[obj] = f"b{len(labels)}"
                 subjects.append(obj)
         index += 1
-    subjects = sorted(individuals) + sorted(seen - individuals)
 
     def term(node, name: bool = False) -> str:
         if isinstance(node, BNode):
-            return f"_:b{node}{SUFFIX}"
+            return f"_:{labels[node]}{SUFFIX}"
         if node in individuals:
             return f"<{node}{SUFFIX}>"
         if name and isinstance(node, Literal):
@@ -73,7 +80,7 @@ def template(ontology_dir: Path) -> list[str]:
 
     lines = []
     for subject in subjects:
-        for predicate, obj in sorted(graph.predicate_objects(subject)):
+        for predicate, obj in ordered(subject):
             lines.append(f"{term(subject)} {term(predicate)} {term(obj, predicate in NAME_PREDICATES)} .\n")
     return lines
 

@@ -14,7 +14,7 @@ EXPORT_FORMATS = {"ttl": "turtle", "xml": "pretty-xml", "jsonld": "json-ld", "nt
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {}
-    for key in ("ontology_dir", "backend", "endpoint", "query_timeout_s", "worker_count"):
+    for key in ("ontology_dir", "backend", "endpoint", "query_timeout_s", "worker_count", "data_files", "store_dir"):
         value = getattr(args, key, None)
         if value is not None:
             overrides[key] = value
@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--timeout", dest="query_timeout_s", type=float, help="deadline per SPARQL query (s)")
     serve.add_argument("--workers", dest="worker_count", type=int, help="SPARQL worker processes")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--data", dest="data_files", nargs="+", type=Path, metavar="FILE",
+                       help="extra RDF (.nt, .nq, .ttl) loaded into the asserted graph, inferred over and versioned")
+    serve.add_argument("--store-dir", dest="store_dir", type=Path,
+                       help="where the on-disk store is kept by version (default: ~/.cache/kg-service/store)")
     serve.set_defaults(func=cmd_serve)
 
     query = sub.add_parser("query", help="run one SPARQL query against the ontology and print the result")

@@ -90,7 +90,8 @@ def _runner(settings: Settings, loaded: LoadedGraph | None):
     from kg_service.sparql.worker import Engine, execute
 
     rdflib_sparql.SPARQL_LOAD_GRAPHS = False  # as in the workers: FROM never reads a file or a URL
-    engine = Engine((loaded or load_graph(settings.ontology_dir)).nquads(), settings.backend)
+    loaded = loaded or load_graph(settings.ontology_dir, settings.data_files)
+    engine = Engine(str(loaded.store_path) if loaded.store_path else loaded.nquads(), settings.backend)
 
     def run(job: Job):
         from kg_service.sparql.executor import failure_to_problem

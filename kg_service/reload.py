@@ -39,7 +39,10 @@ def reload_state(holder: StateHolder, settings: Settings) -> ReloadResult:
     with holder.reload_lock:
         previous = holder.current
         try:
-            loaded = load_graph(settings.ontology_dir)
+            # The version being served stays on disk (requests and workers still read it) and, when --data is
+            # unchanged, the new store starts from a copy of it: only the modules are parsed again.
+            loaded = load_graph(settings.ontology_dir, settings.data_files, settings.store_dir,
+                                keep_versions=[previous.version])
         except OntologyLoadError as exc:
             raise ReloadRejected(f"the ontology does not load: {exc}") from exc
         if loaded.version == previous.version:
@@ -48,6 +51,7 @@ def reload_state(holder: StateHolder, settings: Settings) -> ReloadResult:
         if not report.ok:
             raise ReloadRejected(report.render())
         new_state = build_state(settings, loaded)
+        new_state.search.wait()  # no request of the new version waits for its search index
         holder.swap(new_state)
         # In-flight requests may still hold the old state (and its workers): retire it after they can finish.
         grace = settings.query_timeout_s + 2

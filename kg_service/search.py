@@ -2,16 +2,27 @@
 
 It finds what people type: any case, partial words ("synov"), word forms ("meniscus" for "meniscal")
 and small typos ("osteoartritis"), best match first.
+
+At a million triples there are over a hundred thousand names, too many to score one by one per request. So
+each way of matching has an index that yields every name that could match that way (exact names, word
+prefixes and stem prefixes through a sorted vocabulary, substrings through character trigrams, typos through
+rapidfuzz over the distinct words and over the names of about the query's length), and the ways are tried
+best first: each name's score is the same as a full scan would give, so the answers are the same, and a
+search stops as soon as `limit` entities are found in better ways than anything left could give.
 """
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import re
+import threading
 import unicodedata
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from kg_service.backends.base import Row
 
@@ -74,27 +85,147 @@ class Hit:
     matched: str
 
 
+def _trigrams(text: str) -> set[str]:
+    return {text[i:i + 3] for i in range(len(text) - 2)}
+
+
+def _entries(rows: list[dict[str, str]]) -> list[Entry]:
+    entries = []
+    stems: dict[str, str] = {}  # a vocabulary is small next to its names: stem each word once
+    for row in rows:
+        name = str(row["name"])
+        norm = normalize(name)
+        words = tuple(norm.split())
+        for word in words:
+            if word not in stems:
+                stems[word] = stem(word)
+        entries.append(Entry(entity=str(row["entity"]), label=str(row["label"]), category=str(row["category"]),
+                             type=str(row["type"]), name=name, provenance=row.get("provenance"),
+                             is_synonym=str(row.get("synonym", "false")) == "true",
+                             normalized=norm, words=words, stems=tuple(stems[w] for w in words)))
+    return entries
+
+
 class SearchIndex:
-    def __init__(self, entries: Iterable[Entry]) -> None:
-        self.entries = list(entries)
+    """Entities by IRI (labels, kinds: ready at once) and the name index behind `search` (built in a background
+    thread when asked: a few seconds at a million triples, which a restart need not wait for)."""
+
+    def __init__(self, rows: Iterable[Row], background: bool = False) -> None:
+        rows = list(rows)
+        if rows and not all(isinstance(v, str) for v in rows[0].values()):
+            rows = [{k: str(v) for k, v in row.items()} for row in rows]
         self.entities: dict[str, EntityInfo] = {
-            e.entity: EntityInfo(e.entity, e.label, e.type, e.category, e.provenance) for e in self.entries}
+            r["entity"]: EntityInfo(r["entity"], r["label"], r["type"], r["category"], r.get("provenance"))
+            for r in rows}
         # Every category and kind slug, the values the `type` filter accepts.
-        self.kinds: list[str] = sorted({e.category for e in self.entries} | {e.type for e in self.entries})
+        self.kinds: list[str] = sorted({r["category"] for r in rows} | {r["type"] for r in rows})
+        self._indexed = threading.Event()
+        if background:
+            threading.Thread(target=self._index, args=(rows,), name="search-index", daemon=True).start()
+        else:
+            self._index(rows)
+
+    def wait(self) -> None:
+        """Until the name index is built (at once unless it was built in the background)."""
+        self._indexed.wait()
+
+    def _index(self, rows: list[dict[str, str]]) -> None:
+        try:
+            self._index_names(rows)
+        finally:
+            self._indexed.set()
+
+    def _index_names(self, rows: list[dict[str, str]]) -> None:
+        self.entries = _entries(rows)
+        # Entries in the order of their final rank within one way of matching (score, then entity label):
+        # a posting list in that order lets a search stop after the first `limit` entities.
+        rank = {id(e): (self._penalty(e), self.entities[e.entity].label, e.entity) for e in self.entries}
+        order = sorted(range(len(self.entries)), key=lambda i: rank[id(self.entries[i])])
+        self._order = order
+        self._position = {i: n for n, i in enumerate(order)}
+        by_name: dict[str, list[int]] = defaultdict(list)
+        by_word: dict[str, list[int]] = defaultdict(list)
+        by_stem: dict[str, list[int]] = defaultdict(list)
+        by_trigram: dict[str, list[int]] = defaultdict(list)
+        for i in order:
+            entry = self.entries[i]
+            by_name[entry.normalized].append(i)
+            for word in dict.fromkeys(entry.words):
+                by_word[word].append(i)
+            for word_stem in dict.fromkeys(entry.stems):
+                by_stem[word_stem].append(i)
+            for gram in _trigrams(entry.normalized):
+                by_trigram[gram].append(i)
+        self._by_name, self._by_word, self._by_stem, self._by_trigram = by_name, by_word, by_stem, by_trigram
+        self._words, self._stems = sorted(by_word), sorted(by_stem)
+        self._long_words = [w for w in self._words if len(w) >= 4]
+        self._names_by_length: dict[int, list[str]] = defaultdict(list)
+        for name in by_name:
+            self._names_by_length[len(name)].append(name)
+
+    @staticmethod
+    def _penalty(entry: Entry) -> float:
+        """What the rank loses for a secondary category and a longer name (the same within one way)."""
+        secondary = SECONDARY_PENALTY if entry.category not in PRIMARY_CATEGORIES else 0.0
+        return round(secondary + min(len(entry.normalized), 200) / 100_000, 5)
+
+    def _merged(self, postings: list[list[int]]) -> Iterator[int]:
+        """Entry indices of several posting lists, in rank order, each once."""
+        last = -1
+        for i in heapq.merge(*postings, key=self._position.__getitem__):
+            if i != last:
+                last = i
+                yield i
+
+    def _with_prefix(self, vocabulary: list[str], table: dict[str, list[int]], prefix: str) -> list[list[int]]:
+        start = bisect.bisect_left(vocabulary, prefix)
+        lists = []
+        for word in vocabulary[start:]:
+            if not word.startswith(prefix):
+                break
+            lists.append(table[word])
+        return lists
+
+    def _candidates(self, query: str, query_words: list[str]) -> Iterator[tuple[float, Iterable[int]]]:
+        """(best score this way can give, entries that may match this way), best way first. Each way yields
+        every entry that matches it (and maybe others, which `search` skips), so none is missed."""
+        yield EXACT, self._by_name.get(query, ())
+        # Word prefixes: driven by the query word with the fewest candidate entries.
+        driver = min((self._with_prefix(self._words, self._by_word, q) for q in query_words),
+                     key=lambda lists: sum(map(len, lists)))
+        yield WORD_PREFIX, self._merged(driver)
+        stems = [stem(q) for q in query_words]
+        driver = min((self._with_prefix(self._stems, self._by_stem, s) for s in stems),
+                     key=lambda lists: sum(map(len, lists)))
+        yield STEM, self._merged(driver)
+        grams = _trigrams(query)
+        if grams:
+            lists = sorted((self._by_trigram.get(g, []) for g in grams), key=len)
+            common = set(lists[0]).intersection(*lists[1:]) if lists[0] else set()
+            yield SUBSTRING, sorted(common, key=self._position.__getitem__)
+        else:  # one or two letters: a substring of a name only through a word of it (or a scan of the few names)
+            yield SUBSTRING, (i for i in self._order if query in self.entries[i].normalized)
+        # Typos: similarity >= FUZZY_FLOOR needs a length within [2/3, 3/2] of the query's (Indel distance).
+        fuzzy: set[int] = set()
+        low, high = (len(query) * 2 + 2) // 3, (len(query) * 3) // 2
+        for length in range(low, high + 1):
+            names = self._names_by_length.get(length)
+            if names:
+                for name, _, _ in process.extract(query, names, scorer=fuzz.ratio, score_cutoff=FUZZY_FLOOR,
+                                                  limit=None):
+                    fuzzy.update(self._by_name[name])
+        if len(query_words) == 1 and len(query) >= 4:
+            for word, _, _ in process.extract(query, self._long_words, scorer=fuzz.ratio, score_cutoff=FUZZY_FLOOR,
+                                              limit=None):
+                fuzzy.update(self._by_word[word])
+        yield FUZZY_WEIGHT, fuzzy
 
     @classmethod
-    def build(cls, rows: Iterable[Row]) -> SearchIndex:
+    def build(cls, rows: Iterable[Row], background: bool = False) -> SearchIndex:
         """Rows of the `search_index` stored query: ?entity ?label ?category ?type ?provenance ?name ?synonym."""
-        entries = []
-        for row in rows:
-            name = str(row["name"])
-            norm = normalize(name)
-            words = tuple(norm.split())
-            entries.append(Entry(entity=str(row["entity"]), label=str(row["label"]), category=str(row["category"]),
-                                 type=str(row["type"]), name=name,
-                                 provenance=str(row["provenance"]) if "provenance" in row else None, is_synonym=str(row.get("synonym", "false")) == "true",
-                                 normalized=norm, words=words, stems=tuple(stem(w) for w in words)))
-        return cls(entries)
+        return cls(rows, background)
+
+
 
     def _score(self, query: str, query_words: list[str], entry: Entry) -> float:
         if query == entry.normalized:
@@ -114,24 +245,63 @@ class SearchIndex:
             return FUZZY_WEIGHT * similarity / 100
         return 0.0
 
+    @staticmethod
+    def _hit(score: float, entry: Entry) -> Hit:
+        """The ranked hit of an entry that matched with `score`."""
+        # Ties go to what people search for (causes, interventions...), then to the shorter name.
+        if entry.category not in PRIMARY_CATEGORIES:
+            score -= SECONDARY_PENALTY
+        score = round(score - min(len(entry.normalized), 200) / 100_000, 5)
+        return Hit(entry.entity, score, entry.name)
+
     def search(self, text: str, types: set[str] | None = None, limit: int = 10) -> list[Hit]:
         """Best hits first; `types` keeps entities whose category or kind is one of them."""
         query = normalize(text)
         if not query:
             return []
+        self._indexed.wait()
+        query_words = query.split()
+        best: dict[str, Hit] = {}
+        for way, candidates in self._candidates(query, query_words):
+            # Entities already found in a better way keep their place; stop once `limit` are certain.
+            if len(best) >= limit and min(h.score for h in best.values()) > way:
+                break
+            settled = len(best)
+            for i in candidates:
+                entry = self.entries[i]
+                if types and entry.category not in types and entry.type not in types:
+                    continue
+                raw = self._score(query, query_words, entry)
+                same_way = raw == way or (way == EXACT and raw == EXACT_SYNONYM) or (way == FUZZY_WEIGHT and 0 < raw <= way)
+                if not same_way:
+                    continue  # it matches another way (or none): that way's candidates include it
+                hit = self._hit(raw, entry)
+                current = best.get(entry.entity)
+                if current is None or hit.score > current.score:
+                    best[entry.entity] = hit
+                # Within one way of a fixed score the candidates come in rank order: the rest rank lower.
+                if way in (WORD_PREFIX, STEM, SUBSTRING) and len(best) - settled >= limit:
+                    break
+        return sorted(best.values(), key=self._rank)[:limit]
+
+    def _rank(self, hit: Hit) -> tuple[float, str, str]:
+        return -hit.score, self.entities[hit.entity].label, hit.entity
+
+    def scan(self, text: str, types: set[str] | None = None, limit: int = 10) -> list[Hit]:
+        """The same search by scoring every name (the reference the indexed search is tested against)."""
+        query = normalize(text)
+        if not query:
+            return []
+        self._indexed.wait()
         query_words = query.split()
         best: dict[str, Hit] = {}
         for entry in self.entries:
             if types and entry.category not in types and entry.type not in types:
                 continue
-            score = self._score(query, query_words, entry)
-            if score <= 0:
+            raw = self._score(query, query_words, entry)
+            if raw <= 0:
                 continue
-            # Ties go to what people search for (causes, interventions...), then to the shorter name.
-            if entry.category not in PRIMARY_CATEGORIES:
-                score -= SECONDARY_PENALTY
-            score = round(score - min(len(entry.normalized), 200) / 100_000, 5)
-            current = best.get(entry.entity)
-            if current is None or score > current.score:
-                best[entry.entity] = Hit(entry.entity, score, entry.name)
-        return sorted(best.values(), key=lambda h: (-h.score, self.entities[h.entity].label))[:limit]
+            hit, current = self._hit(raw, entry), best.get(entry.entity)
+            if current is None or hit.score > current.score:
+                best[entry.entity] = hit
+        return sorted(best.values(), key=self._rank)[:limit]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -9,6 +10,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CACHE_HOME = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 BUNDLED_ROOT = Path(__file__).resolve().parent / "bundled"  # ontology/ and queries/ as shipped in the wheel
 
 
@@ -32,6 +34,11 @@ class Settings(BaseSettings):
                               description="Directory holding the stored queries (*.rq).")
     backend: BackendName = Field("oxigraph", description="Store that answers queries.")
     endpoint: str | None = Field(None, description="SPARQL endpoint URL for the remote backend.")
+    data_files: list[Path] = Field([], description="Extra RDF (N-Triples, N-Quads, Turtle) loaded into the "
+                                   "asserted graph, included in the closure and the version (serve --data).")
+    store_dir: Path = Field(CACHE_HOME / "kg-service" / "store", description="Where the on-disk store (asserted "
+                            "and inferred graphs) is kept under its content version; an unchanged ontology "
+                            "reopens it instead of parsing and inferring again.")
 
     # The SPARQL endpoint's limits (see research/sparql-security.md for why each exists).
     query_timeout_s: float = Field(10.0, gt=0, description="Wall-clock deadline per user query.")

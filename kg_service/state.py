@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import logging
+import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +18,8 @@ from kg_service.catalog import Catalog
 from kg_service.graph import LoadedGraph, load_graph
 from kg_service.search import SearchIndex
 from kg_service.settings import Settings
+
+log = logging.getLogger("kg_service.state")
 
 
 @dataclass
@@ -42,17 +50,48 @@ class ServiceState:
         return f'"{self.loaded.version}"'
 
 
+def search_rows(catalog: Catalog, backend: Backend, loaded: LoadedGraph) -> list[dict[str, str]]:
+    """The `search_index` query's rows, kept beside an on-disk store (keyed by the query's text): a restart
+    on an unchanged ontology reads them instead of querying a million triples again."""
+    query = catalog["search_index"]
+    rows_file = None
+    if loaded.store_path is not None:
+        digest = hashlib.sha256(query.text.encode()).hexdigest()[:12]
+        rows_file = loaded.store_path / f"search-{digest}.json"
+        try:
+            return json.loads(rows_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
+    rows = [{k: str(v) for k, v in row.items()} for row in catalog.select(backend, "search_index")]
+    if rows_file is not None:
+        with contextlib.suppress(OSError):  # a read-only store directory: the rows are queried each start
+            partial = rows_file.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(rows), encoding="utf-8")
+            os.replace(partial, rows_file)
+    return rows
+
+
 def build_state(settings: Settings, loaded: LoadedGraph | None = None, sparql_workers: bool = True) -> ServiceState:
     """Load the ontology, open the backend and build the search index from stored queries; `sparql_workers=False`
     skips the /sparql worker pool (a command such as `kg-service ask` never runs user SPARQL)."""
-    loaded = loaded or load_graph(settings.ontology_dir)
+    started = time.perf_counter()
+    from kg_service.sparql.executor import warm_up_workers
+
+    if sparql_workers:
+        warm_up_workers()  # the workers' forkserver boots while the graph opens
+    loaded = loaded or load_graph(settings.ontology_dir, settings.data_files, settings.store_dir)
+    graph_ready = time.perf_counter()
     catalog = Catalog.load(settings.queries_dir)
     backend = create_backend(settings, loaded)
-    search = SearchIndex.build(catalog.select(backend, "search_index"))
+    # The name index builds in the background: a restart is ready once the store is open (a search waits).
+    search = SearchIndex.build(search_rows(catalog, backend, loaded), background=True)
+    search_ready = time.perf_counter()
     from kg_service.sparql.executor import create_runner
     from kg_service.sparql.runaway import RunawayGuard
 
     runner = RunawayGuard(create_runner(settings, loaded), settings.query_timeout_s) if sparql_workers else None
+    log.info("state %s: graph %.2f s, search index %.2f s, SPARQL workers %.2f s", loaded.version,
+             graph_ready - started, search_ready - graph_ready, time.perf_counter() - search_ready)
     return ServiceState(settings=settings, loaded=loaded, backend=backend, catalog=catalog, search=search,
                         runner=runner)
 

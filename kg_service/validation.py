@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from kg_service.graph import (
     OA,
     SOURCE_TEXT,
     OntologyLoadError,
+    document_texts,
     ontology_files,
     parse_asserted,
 )
@@ -156,12 +157,24 @@ def check_labels(graph: Graph) -> list[Problem]:
 
 # 4. evidence spans ---------------------------------------------------------------------------------------------
 
-def check_evidence_spans(graph: Graph, text: str) -> list[Problem]:
-    """Each TextPositionSelector's span of the source text (Python slicing, Unicode code points) is exactly its
-    sibling TextQuoteSelector's oa:exact, and the quote's oa:prefix / oa:suffix are the text right around it."""
+def check_evidence_spans(graph: Graph, texts: str | Mapping[str, str]) -> list[Problem]:
+    """Each TextPositionSelector's span of its document's text (the document its target's oa:hasSource names;
+    Python slicing, Unicode code points) is exactly its sibling TextQuoteSelector's oa:exact, and the quote's
+    oa:prefix / oa:suffix are the text right around it. `texts`: document IRI -> text, or one text for all."""
     problems = []
     for evidence, target in sorted(graph.subject_objects(OA.hasTarget)):
         where = short(evidence)
+        if isinstance(texts, str):
+            text, source_file = texts, f"sources/{SOURCE_TEXT.name}"
+        else:
+            document = graph.value(target, OA.hasSource)
+            if str(document) not in texts:
+                problems.append(Problem(f"its oa:hasSource {short(document) if document else 'is missing and'} names "
+                                        "no source document with a text in ontology/sources/", where,
+                                        "point oa:hasSource at a ks:SourceDocument whose dcterms:source is "
+                                        '"ontology/sources/<file>.txt", and put that file there'))
+                continue
+            text, source_file = texts[str(document)], f"the text of {short(document)}"
         selectors = list(graph.objects(target, OA.hasSelector))
         quotes = [s for s in selectors if (s, RDF.type, OA.TextQuoteSelector) in graph]
         positions = [s for s in selectors if (s, RDF.type, OA.TextPositionSelector) in graph]
@@ -183,8 +196,8 @@ def check_evidence_spans(graph: Graph, text: str) -> list[Problem]:
         if text[start:end] != exact:
             hint = (f"the quote is at {found}..{found + len(exact)}: set oa:start {found} and oa:end "
                     f"{found + len(exact)}" if found >= 0 else
-                    "the quote is not in the source text at all: copy it from sources/knee-night-soreness.txt")
-            problems.append(Problem(f"text[{start}:{end}] is {text[start:end]!r}, not its oa:exact quote "
+                    f"the quote is not in the source text at all: copy it from {source_file}")
+            problems.append(Problem(f"{'' if isinstance(texts, str) else source_file + ': '}text[{start}:{end}] is {text[start:end]!r}, not its oa:exact quote "
                                     f"{exact!r}", where, hint))
         elif not text[:start].endswith(prefix):
             problems.append(Problem(f"oa:prefix {prefix!r} is not the text before the span at {start} "
@@ -216,6 +229,16 @@ def check_source_copy(graph: Graph, ontology_dir: Path, corpus: Path = SHARED_CO
         problems.append(Problem(f"dcterms:identifier is {recorded or 'missing'}, but the copy's hash is {actual}",
                                 short(SOURCE_DOCUMENT),
                                 f'set exactly one `dcterms:identifier "{actual}"` on ks:source-article'))
+    # Every other article's text: its recorded sha256 (when one is recorded) is that of its file.
+    for document, text in document_texts(ontology_dir, graph).items():
+        if URIRef(document) == SOURCE_DOCUMENT:
+            continue
+        actual = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+        recorded = [str(v) for v in graph.objects(URIRef(document), DCTERMS.identifier) if str(v).startswith("sha256:")]
+        if recorded and recorded != [actual]:
+            problems.append(Problem(f"dcterms:identifier is {recorded}, but its text's hash is {actual}",
+                                    short(URIRef(document)),
+                                    f'set exactly one `dcterms:identifier "{actual}"` (or restore the text)'))
     return problems
 
 
@@ -330,14 +353,6 @@ def owlapi_problems(report) -> list[Problem]:
     return problems
 
 
-def check_owlapi(ontology_dir: Path) -> list[Problem]:
-    """The OWL API opens ks-knowledge.ttl as Protégé does (schema import resolved through catalog-v001.xml):
-    no unparsed triple and no OWL 2 DL profile violation."""
-    from kg_service.owlapi import run_owlapi_check
-
-    return owlapi_problems(run_owlapi_check(ontology_dir / "ks-knowledge.ttl"))
-
-
 Checked = tuple[list[Problem], str]  # a check's problems and a note (counts, timings) for the report
 
 
@@ -352,11 +367,11 @@ def validate_ontology(settings: Settings, reasoner: bool = True) -> ValidationRe
     except OntologyLoadError:
         return ValidationReport(ontology_dir, results)  # nothing else can run on an unparsable module
     results[0].note = f"{len(graph)} triples in the modules"
-    text_path = ontology_dir / SOURCE_TEXT
-    text = text_path.read_text(encoding="utf-8") if text_path.is_file() else ""
+    texts = document_texts(ontology_dir, graph)
 
     def spans() -> Checked:
-        return check_evidence_spans(graph, text), f"{len(set(graph.objects(None, OA.hasTarget)))} spans"
+        return check_evidence_spans(graph, texts), (f"{len(set(graph.objects(None, OA.hasTarget)))} spans in "
+                                                    f"{len(texts)} documents")
 
     def hermit() -> Checked:
         result = run_hermit(ontology_dir)

@@ -42,7 +42,8 @@ def start_server(tmp_dir: Path, *args: str, env: dict[str, str] | None = None) -
     """Start `kg-service serve` with extra CLI args and env, wait until /readyz answers 200."""
     port = free_port()
     log_path = tmp_dir / f"server-{port}.log"
-    full_env = {**os.environ, **(env or {})}
+    # Each server keeps its on-disk store under the test's own directory, never in the user's cache.
+    full_env = {**os.environ, "KG_STORE_DIR": str(tmp_dir / "store"), **(env or {})}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "kg_service.cli", "serve", "--host", "127.0.0.1", "--port", str(port),

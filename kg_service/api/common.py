@@ -34,7 +34,7 @@ Offset = Annotated[int, Query(ge=0, le=100_000, description="Number of items to 
 
 def local_id(iri: str | Identifier) -> str:
     text = str(iri)
-    return text[len(str(KS)):] if text.startswith(str(KS)) else text
+    return text.removeprefix(str(KS))
 
 
 def entity_ref(state: ServiceState, iri: str | Identifier) -> EntityRef:

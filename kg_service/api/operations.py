@@ -77,8 +77,8 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", response_model=Readiness, summary="Readiness: the graph is loaded (version, triple count)")
 def readyz(state: State) -> Readiness:
     return Readiness(status="ready", version=state.version, backend=state.backend.name,
-                     triples=state.loaded.triple_count, asserted_triples=len(state.loaded.asserted),
-                     inferred_triples=len(state.loaded.inferred))
+                     triples=state.loaded.triple_count, asserted_triples=state.loaded.asserted_count,
+                     inferred_triples=state.loaded.inferred_count)
 
 
 @router.get("/metrics", summary="Prometheus metrics", responses={200: {"content": {"text/plain": {}}}})

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from rdflib.term import Identifier
+
+if TYPE_CHECKING:
+    from kg_service.graph import LoadedGraph
+    from kg_service.settings import Settings
 
 Bindings = Mapping[str, Identifier]
 Row = dict[str, Identifier]
@@ -23,6 +28,11 @@ class Backend(ABC):
     """
 
     name: str
+
+    @classmethod
+    def create(cls, settings: Settings, loaded: LoadedGraph) -> Backend:
+        """The registry's factory: a backend over the loaded graph (a remote one reads only the settings)."""
+        return cls(loaded)  # type: ignore[call-arg]
 
     @abstractmethod
     def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:

@@ -1,4 +1,5 @@
-"""The embedded default: an in-memory pyoxigraph Store holding the two public graphs."""
+"""The embedded default: the pyoxigraph Store of the loaded graph (on disk, opened read-only), queried in
+process for the stored queries."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from kg_service.backends.terms import to_oxigraph, to_rdflib
 from kg_service.graph import PUBLIC_GRAPHS, LoadedGraph
 
 
-def build_store(nquads: bytes) -> ox.Store:
-    """An in-memory store loaded from N-Quads (also used by the worker processes)."""
+def open_store(source: str | bytes) -> ox.Store:
+    """The store a worker queries: the on-disk store at `source` opened read-only (shared by every process
+    through the OS page cache, not copied), or an in-memory one loaded from N-Quads bytes."""
+    if isinstance(source, str):
+        return ox.Store.read_only(source)
     store = ox.Store()
-    store.load(nquads, format=ox.RdfFormat.N_QUADS)
+    store.load(source, format=ox.RdfFormat.N_QUADS)
     return store
 
 
@@ -23,7 +27,7 @@ class OxigraphBackend(Backend):
     name = "oxigraph"
 
     def __init__(self, loaded: LoadedGraph) -> None:
-        self.store = build_store(loaded.nquads())
+        self.store = loaded.store
 
     def _run(self, query: str, bindings: Bindings | None):
         substitutions = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}

@@ -61,6 +61,12 @@ def _from_json(value: dict) -> Identifier:
 class RemoteBackend(Backend):
     name = "remote"
 
+    @classmethod
+    def create(cls, settings, loaded) -> RemoteBackend:
+        if not settings.endpoint:
+            raise ValueError("the remote backend needs --endpoint URL (or KG_ENDPOINT)")
+        return cls(settings.endpoint, timeout_s=settings.query_timeout_s)
+
     def __init__(self, endpoint: str, timeout_s: float = 10.0) -> None:
         self.endpoint = endpoint
         self.timeout_s = timeout_s

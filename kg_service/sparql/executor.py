@@ -1,6 +1,6 @@
 """Where user SPARQL runs: a supervised pool of killable worker processes, or the remote store.
 
-The HTTP process never evaluates a user query itself. Each worker holds its own copy of the public graphs;
+The HTTP process never evaluates a user query itself. Each worker opens the one on-disk store read-only;
 a query past its deadline is answered 503 and its worker is SIGKILLed and respawned; a worker that crashes
 (segfault, abort, out of memory) fails only its own request. Concurrency is bounded by the pool plus a
 short queue; beyond that requests get 503 at once with Retry-After.
@@ -66,10 +66,25 @@ def failure_to_problem(failure: Failure) -> Exception:
     return QueryFailed(failure.message, **failure.extra)
 
 
+def forkserver_context() -> Any:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["kg_service.sparql.worker"])
+    return context
+
+
+def warm_up_workers() -> None:
+    """Start the forkserver (it imports what workers need, about a second) in the background, while the graph
+    is opened: the pool's workers then fork from it at once."""
+    forkserver_context()
+    from multiprocessing import forkserver
+
+    threading.Thread(target=forkserver.ensure_running, name="forkserver-start", daemon=True).start()
+
+
 class _Worker:
-    def __init__(self, context: Any, nquads: bytes, backend: str, memory_mb: int, niceness: int) -> None:
+    def __init__(self, context: Any, source: str | bytes, backend: str, memory_mb: int, niceness: int) -> None:
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=worker_main, args=(child, nquads, backend, memory_mb, niceness),
+        self.process = context.Process(target=worker_main, args=(child, source, backend, memory_mb, niceness),
                                        daemon=True)
         self.process.start()
         child.close()
@@ -98,10 +113,11 @@ class WorkerPool:
 
     def __init__(self, settings: Settings, loaded: LoadedGraph) -> None:
         self.settings = settings
-        # Remote-backend workers hold no store: they only parse and check, killable at the deadline.
-        self.nquads = b"" if settings.backend == "remote" else loaded.nquads()
-        self.context = multiprocessing.get_context("forkserver")
-        self.context.set_forkserver_preload(["kg_service.sparql.worker"])
+        # Remote-backend workers hold no store: they only parse and check, killable at the deadline. The others
+        # open the on-disk store read-only (one copy in the page cache for all), or get an in-memory one's N-Quads.
+        self.source: str | bytes = (b"" if settings.backend == "remote" else
+                                    str(loaded.store_path) if getattr(loaded, "store_path", None) else loaded.nquads())
+        self.context = forkserver_context()
         self.idle: queue.Queue[_Worker] = queue.Queue()
         self.admission = threading.BoundedSemaphore(settings.worker_count + settings.queue_size)
         self.stats = PoolStats()
@@ -112,7 +128,7 @@ class WorkerPool:
             self.idle.put(worker)
 
     def _spawn(self) -> _Worker:
-        return _Worker(self.context, self.nquads, self.settings.backend, self.settings.worker_memory_mb,
+        return _Worker(self.context, self.source, self.settings.backend, self.settings.worker_memory_mb,
                        self.settings.worker_niceness)
 
     def _replace(self, worker: _Worker) -> None:

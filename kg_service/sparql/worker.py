@@ -183,21 +183,27 @@ def query_dataset(job: Job, checked: Checked | Verdict) -> tuple[tuple[str, ...]
 class Engine:
     """A worker's store: pyoxigraph (default) or rdflib, holding only the public graphs."""
 
-    def __init__(self, nquads: bytes, backend: str) -> None:
+    def __init__(self, source: str | bytes, backend: str) -> None:
+        """`source`: the on-disk store's path (opened read-only, shared with the other processes), or N-Quads."""
         self.backend = backend
         if backend == "remote":
             return  # the remote store answers; this worker only parses and checks
-        if backend == "rdflib":
-            from rdflib import Dataset, URIRef
+        from kg_service.backends.oxigraph import PUBLIC_NODES, open_store
 
-            source = Dataset()
-            source.parse(data=nquads, format="nquads")
-            self.graphs = {name: source.graph(URIRef(name)) for name in PUBLIC}
+        store = open_store(source)
+        if backend == "rdflib":
+            from rdflib import Graph
+
+            from kg_service.backends.terms import to_rdflib
+
+            self.graphs = {}
+            for name in PUBLIC:
+                graph = self.graphs[name] = Graph()
+                for q in store.quads_for_pattern(None, None, None, pyoxigraph.NamedNode(name)):
+                    graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
             self.datasets: dict[Any, Any] = {}
         else:
-            from kg_service.backends.oxigraph import PUBLIC_NODES, build_store
-
-            self.store = build_store(nquads)
+            self.store = store
             self.public_nodes = PUBLIC_NODES
 
     def _rdflib_dataset(self, dataset: tuple[tuple[str, ...], tuple[str, ...]] | None):
@@ -293,11 +299,11 @@ def execute(engine: Engine, job: Job) -> Serialized | Verdict | Failure:
         return Failure("failed", f"The engine could not evaluate the query: {type(exc).__name__}.")
 
 
-def worker_main(connection: Any, nquads: bytes, backend: str, memory_mb: int | None,
+def worker_main(connection: Any, source: str | bytes, backend: str, memory_mb: int | None,
                 niceness: int = WORKER_NICENESS) -> None:
     """The loop of one worker process: receive a Job, send back Serialized or Failure."""
     harden_process(memory_mb, niceness)
-    engine = Engine(nquads, backend)
+    engine = Engine(source, backend)
     connection.send("ready")
     while True:
         try:

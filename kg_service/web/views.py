@@ -68,7 +68,7 @@ def home(state: ServiceState) -> dict[str, Any]:
         "service_version": __version__,
         "graph_version": state.version,
         "backend": state.backend.name,
-        "triples": {"asserted": len(state.loaded.asserted), "inferred": len(state.loaded.inferred)},
+        "triples": {"asserted": state.loaded.asserted_count, "inferred": state.loaded.inferred_count},
         "counts": _counts(state),
         "causes": [c.model_dump() for c in causes],
         "links": {"editor": "/sparql", "entities": "/entities", "docs": "/docs", "openapi": "/openapi.json",
