@@ -21,8 +21,9 @@ from kg_service.api import (
     search,
     symptoms,
 )
+from kg_service.api.common import CachedAnswers
 from kg_service.api.openapi import install_openapi
-from kg_service.api.operations import install_metrics
+from kg_service.api.operations import RequestObserver, install_metrics
 from kg_service.errors import install_problem_handlers
 from kg_service.reload import reload_on_signal
 from kg_service.settings import Settings
@@ -60,13 +61,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.kg = holder
     app.state.settings = settings
     install_problem_handlers(app)
-    metrics = install_metrics(app)
+    metrics = install_metrics(app, holder)
     holder.observe_queries = lambda name, seconds: metrics.query_duration.labels(name).observe(seconds)
     holder.current.catalog.observer = holder.observe_queries
+    # Pure ASGI middlewares, innermost first: cached answers before routing, CORS, the disconnect watch for
+    # /sparql, and outermost the security headers, metrics and access log of every response.
+    app.add_middleware(CachedAnswers, holder=holder)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                        allow_methods=["GET", "POST", "HEAD", "OPTIONS"], allow_headers=["*"],
                        expose_headers=["ETag", "Link", "Retry-After", "X-Result-Truncated", "Warning"])
-    app.add_middleware(ClientDisconnectWatch)  # outermost: lets /sparql stop the query of a client that left
+    app.add_middleware(ClientDisconnectWatch)
+    app.add_middleware(RequestObserver, metrics=metrics)
     for module in (search, causes, interventions, symptoms, paths, queries, entities, operations, admin):
         app.include_router(module.router)
     app.include_router(symptoms.mechanisms_router)

@@ -22,11 +22,15 @@ import httpx
 from kg_service.errors import (
     BackendUnavailable,
     Overloaded,
+    PayloadTooLarge,
+    Problem,
     QueryFailed,
+    QueryNotEvaluable,
     QuerySyntaxError,
     QueryTimeout,
     QueryTooComplex,
     RefusedFeature,
+    UnsupportedFunction,
 )
 from kg_service.graph import LoadedGraph
 from kg_service.settings import Settings
@@ -52,18 +56,34 @@ class Cancelled(Exception):
     """The client went away; its query was stopped."""
 
 
+class QueryControl(threading.Event):
+    """The cancel flag of one query, which also reports how long the query held a worker (for the client budget)."""
+
+    worker_seconds: float = 0.0
+
+
 class PoolClosed(Exception):
     """The pool belongs to a graph version that a reload replaced before the query got a worker."""
 
 
+_FAILURES: dict[str, tuple[type[Problem], str | None]] = {
+    "syntax": (QuerySyntaxError, "Check the query near the position given."),
+    "query-syntax-error": (QuerySyntaxError, "Check the query near the position given."),
+    "refused": (RefusedFeature, None), "refused-feature": (RefusedFeature, None),
+    "too-complex": (QueryTooComplex, "Flatten nested groups or long operator chains."),
+    "query-too-complex": (QueryTooComplex, "Flatten nested groups or long operator chains."),
+    "payload-too-large": (PayloadTooLarge, None),
+    "function": (UnsupportedFunction, ("Use the SPARQL 1.1 built-in functions and XSD casts; extension functions "
+                                      "are not available here.")),
+    "evaluation": (QueryNotEvaluable, "Check the query's expressions and types."),
+}
+
+
 def failure_to_problem(failure: Failure) -> Exception:
-    if failure.kind == "syntax":
-        return QuerySyntaxError(failure.message, hint="Check the query near the position given.", **failure.extra)
-    if failure.kind == "refused":
-        return RefusedFeature(failure.message)
-    if failure.kind == "too-complex":
-        return QueryTooComplex(failure.message, hint="Flatten nested groups or long operator chains.")
-    return QueryFailed(failure.message, **failure.extra)
+    """A worker's Failure as the problem the client gets: always a 4xx for what the query did, a 5xx only for a
+    worker that ran out of memory or crashed."""
+    cls, hint = _FAILURES.get(failure.kind, (QueryFailed, None))
+    return cls(failure.message, hint=hint, **failure.extra)
 
 
 class _Worker:
@@ -176,7 +196,8 @@ class WorkerPool:
             # Waiting for a worker has its own bound; the deadline counts only the query's own run, so a query
             # that merely queued behind a slow one is not killed (nor remembered as a runaway).
             worker = self._idle_worker(time.monotonic() + self.settings.queue_timeout_s)
-            deadline = time.monotonic() + timeout_s
+            held_from = time.monotonic()
+            deadline = held_from + timeout_s
             try:
                 worker.connection.send(job)
                 while not worker.connection.poll(POLL_S):
@@ -203,6 +224,9 @@ class WorkerPool:
                                   hint="Reduce what the query builds (long strings, huge joins, deep nesting).",
                                   limit="memory" if code == -6 else "crash",
                                   limit_megabytes=self.settings.worker_memory_mb) from None
+            finally:
+                if isinstance(cancel, QueryControl):
+                    cancel.worker_seconds = time.monotonic() - held_from
             self._release(worker)
             if isinstance(result, Failure):
                 raise failure_to_problem(result)

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import threading
+import time
 from collections import OrderedDict
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Request, Response
 
-from kg_service.api.common import get_state, not_modified
+from kg_service.api.common import get_state, not_modified, remember_answer
 from kg_service.errors import UnacceptableFormat
 from kg_service.sparql import results as fmt
+from kg_service.sparql.budget import ClientBudget
 from kg_service.sparql.disconnect import SCOPE_KEY as CLIENT_GONE
-from kg_service.sparql.executor import Cancelled, PoolClosed
+from kg_service.sparql.executor import Cancelled, PoolClosed, QueryControl
 from kg_service.sparql.negotiation import choose
 from kg_service.sparql.prechecks import precheck
 from kg_service.sparql.protocol import QueryRequest, read_query_request
@@ -104,9 +105,28 @@ def _sparql_threads(request: Request) -> CapacityLimiter:
     return limiter
 
 
+def _client_budget(request: Request) -> ClientBudget:
+    """One budget per app, kept across reloads (a reload must not hand every client a fresh minute)."""
+    budget = getattr(request.app.state, "client_budget", None)
+    if budget is None:
+        budget = request.app.state.client_budget = ClientBudget(request.app.state.settings.client_budget_s)
+    return budget
+
+
 async def _run(request: Request, runner, job: Job, timeout: float):
-    """Run off the event loop; stop the query if the client goes away first."""
-    cancel = threading.Event()
+    """Run off the event loop, within the client's budget of worker time; stop the query if the client goes away."""
+    budget = _client_budget(request)
+    client = request.client.host if request.client else "unknown"
+    budget.check(client)
+    cancel = QueryControl()
+    started = time.monotonic()
+    try:
+        return await _run_cancellable(request, runner, job, timeout, cancel)
+    finally:
+        budget.charge(client, cancel.worker_seconds or time.monotonic() - started)
+
+
+async def _run_cancellable(request: Request, runner, job: Job, timeout: float, cancel: QueryControl):
     gone: asyncio.Event | None = request.scope.get(CLIENT_GONE)  # set by ClientDisconnectWatch
     task = asyncio.ensure_future(to_thread.run_sync(runner.run, job, timeout, cancel,
                                                     limiter=_sparql_threads(request)))
@@ -144,7 +164,8 @@ async def sparql(request: Request) -> Response:
 
 async def _answer(request: Request, state: ServiceState, wanted: QueryRequest) -> Response:
     settings = state.settings
-    scanned = precheck(wanted.query, settings.max_query_chars, settings.max_nesting_depth)
+    scanned = precheck(wanted.query, settings.max_query_chars, settings.max_nesting_depth,
+                       settings.max_triple_patterns, settings.max_operators)
     if scanned.form in ("select", "ask"):
         offered, default = list(fmt.SOLUTION_FORMATS), fmt.JSON_RESULTS
     else:
@@ -181,4 +202,4 @@ async def _answer(request: Request, state: ServiceState, wanted: QueryRequest) -
     if request.method == "HEAD":
         return Response(status_code=200, media_type=content_type,
                         headers={**headers, "Content-Length": str(len(cached.body))})
-    return Response(cached.body, media_type=content_type, headers=headers)
+    return remember_answer(request, state, Response(cached.body, media_type=content_type, headers=headers))
