@@ -34,11 +34,13 @@ from kg_service.errors import (
 )
 from kg_service.graph import LoadedGraph
 from kg_service.settings import Settings
+from kg_service.sparql.prechecks import QUERY_BASE
 from kg_service.sparql.results import Serialized
 from kg_service.sparql.worker import (
     Engine,
     Failure,
     Job,
+    UNKNOWN_FUNCTION,
     Verdict,
     execute,
     query_dataset,
@@ -281,7 +283,8 @@ class RemoteRunner:
         deadline = started + timeout_s
         public = [str(g) for g in PUBLIC_GRAPHS]
         default, named = query_dataset(job, verdict) or (public, public)
-        form: dict[str, Any] = {"query": job.query, "default-graph-uri": list(default),
+        # Relative IRIs resolve against the ontology base on every engine, not the remote endpoint's URL.
+        form: dict[str, Any] = {"query": f"BASE <{QUERY_BASE}>\n{job.query}", "default-graph-uri": list(default),
                                 "named-graph-uri": list(named)}
         remaining = max(0.05, deadline - time.monotonic())
         try:
@@ -290,6 +293,11 @@ class RemoteRunner:
                 if response.status_code == 400:
                     raise QuerySyntaxError("The remote SPARQL endpoint rejected the query as malformed.")
                 if response.status_code != 200:
+                    said = response.read()[:4096].decode("utf-8", "replace")
+                    function = UNKNOWN_FUNCTION.search(said)
+                    if function:  # the Oxigraph server answers 500 where the embedded engine raises
+                        raise UnsupportedFunction(f"The function {function.group(1)} is not supported by this "
+                                                  "endpoint.", function=function.group(1)[1:-1])
                     raise BackendUnavailable(f"The remote SPARQL endpoint answered {response.status_code}.")
                 answered = response.headers.get("content-type", "").split(";")[0].strip().lower()
                 if answered != job.media_type:  # passing it on under our label would mislabel it

@@ -280,7 +280,7 @@ def _syntax(message: str, line: int | None, column: int | None) -> Failure:
     return Failure("syntax", f"{message} at line {line}, column {column}", {"line": line, "column": column})
 
 
-_UNKNOWN_FUNCTION = re.compile(r"custom function (<[^>]*>) is not supported")
+UNKNOWN_FUNCTION = re.compile(r"custom function (<[^>]*>) is not supported")
 
 
 def lexical_check(query: str) -> Scan:
@@ -314,7 +314,7 @@ def execute(engine: Engine, job: Job) -> Serialized | Verdict | Failure:
             return Failure("syntax", str(exc))
         return _syntax(match.group(3), int(match.group(1)), int(match.group(2)))
     except Exception as exc:  # noqa: BLE001 - any engine failure is the query's: a 4xx, never a crash of the pool
-        function = _UNKNOWN_FUNCTION.search(str(exc))
+        function = UNKNOWN_FUNCTION.search(str(exc))
         if function:
             return Failure("function", f"The function {function.group(1)} is not supported by this endpoint.",
                            {"function": function.group(1)[1:-1]})
