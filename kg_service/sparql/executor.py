@@ -37,10 +37,10 @@ from kg_service.settings import Settings
 from kg_service.sparql.prechecks import QUERY_BASE
 from kg_service.sparql.results import Serialized
 from kg_service.sparql.worker import (
+    UNKNOWN_FUNCTION,
     Engine,
     Failure,
     Job,
-    UNKNOWN_FUNCTION,
     Verdict,
     execute,
     query_dataset,
