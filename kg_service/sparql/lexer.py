@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _BASE = ("A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F"
          "\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\U00010000-\U000EFFFF")
@@ -27,8 +27,9 @@ _TERMINALS = [
     ("WS", r"[ \t\r\n]+"),
     ("COMMENT", r"#[^\r\n]*"),
     ("IRIREF", r'<[^<>"{}|^`\\\x00-\x20]*>'),
-    ("PNAME_LN", rf"(?:{PN_PREFIX})?:{PN_LOCAL}"),
-    ("PNAME_NS", rf"(?:{PN_PREFIX})?:"),
+    # The lookahead (a colon ends the word) keeps keywords from being tried as prefixes char by char.
+    ("PNAME_LN", rf"(?=[{_CHARS}.]*:)(?:{PN_PREFIX})?:{PN_LOCAL}"),
+    ("PNAME_NS", rf"(?=[{_CHARS}.]*:)(?:{PN_PREFIX})?:"),
     ("BLANK_NODE_LABEL", rf"_:[{_U}0-9](?:[{_CHARS}]|\.+(?=[{_CHARS}]))*"),
     ("VAR", rf"[?$][{_U}0-9][{_U}0-9\u00B7\u0300-\u036F\u203F-\u2040]*"),
     ("LANGTAG", r"@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*"),
@@ -40,11 +41,9 @@ _TERMINALS = [
     ("ERROR", r"(?s:.)"),
 ]
 _TOKEN = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _TERMINALS))
-SKIPPED = ("WS", "COMMENT")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # a terminal: IRIREF, PNAME_LN, PNAME_NS, BLANK_NODE_LABEL, VAR, LANGTAG, NUMBER, STRING, NAME, PUNCT
     text: str
     start: int
@@ -67,7 +66,7 @@ def tokens(text: str) -> Iterator[Token]:
     """The query's tokens, comments and white space skipped; a character no terminal starts with is an error."""
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
-        if kind in SKIPPED:
+        if kind == "WS" or kind == "COMMENT":
             continue
         if kind == "ERROR":
             char = match.group()
@@ -76,9 +75,13 @@ def tokens(text: str) -> Iterator[Token]:
         yield Token(kind, match.group(), match.start())  # type: ignore[arg-type]
 
 
+def joined(found: list[Token]) -> str:
+    """Tokens joined by single spaces, keywords in lower case: comments, spacing and case do not make a query new."""
+    return " ".join(t.text if t.kind != "NAME" else t.text.lower() for t in found)
+
+
 def normalize(text: str) -> str:
-    """The query as its tokens joined by single spaces: comments and spacing do not make a query new."""
     try:
-        return " ".join(t.text if t.kind != "NAME" else t.word for t in tokens(text))
+        return joined(list(tokens(text)))
     except LexicalError:
         return " ".join(text.split())

@@ -10,6 +10,7 @@ engine is always given the dataset this check computed, so what the query says a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urljoin
@@ -21,12 +22,13 @@ from kg_service.errors import (
     RefusedFeature,
 )
 from kg_service.graph import KS, PUBLIC_GRAPHS
-from kg_service.sparql.lexer import LexicalError, Token, tokens
+from kg_service.sparql.lexer import LexicalError, Token, joined, tokens
 
 QueryForm = Literal["select", "ask", "construct", "describe"]
 
 # Relative IRIs in queries resolve against the ontology's own base, on every engine (SPARQL 1.1 §4.1.1.1).
 QUERY_BASE = str(KS)
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 PUBLIC = tuple(str(g) for g in PUBLIC_GRAPHS)
 PUBLIC_LIST = ", ".join(f"<{g}>" for g in sorted(PUBLIC))
 UPDATE_KEYWORDS = {"insert", "delete", "load", "clear", "drop", "create", "add", "move", "copy", "with", "using"}
@@ -54,6 +56,7 @@ class Scan:
     keywords: tuple[str, ...]
     from_default: tuple[str, ...] = ()  # the FROM IRIs, resolved, all public
     from_named: tuple[str, ...] = ()  # the FROM NAMED IRIs, resolved, all public
+    normalized: str = ""  # the tokens joined (lexer.joined): what the runaway guard remembers
 
 
 def _lex(text: str) -> list[Token]:
@@ -99,26 +102,39 @@ def _unescape_local(local: str) -> str:
     return "".join(out)
 
 
+def _resolve(base: str, iri: str) -> str:
+    return iri if _ABSOLUTE.match(iri) else urljoin(base, iri)
+
+
 def _dataset(found: list[Token], text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """FROM / FROM NAMED IRIs resolved as the engine will (BASE, PREFIX), each one refused unless public; a
     prefixed name whose prefix is never declared is refused here with its name (engines say it less clearly)."""
     base, prefixes = QUERY_BASE, {}
     default: list[str] = []
     named: list[str] = []
+    used: dict[str, Token] = {}
+    count = len(found)
     for i, token in enumerate(found):
-        word = token.word
-        following = found[i + 1] if i + 1 < len(found) else None
-        if word == "base" and following is not None and following.kind == "IRIREF":
-            base = urljoin(base, following.text[1:-1])
-        elif word == "prefix" and following is not None and following.kind == "PNAME_NS" and i + 2 < len(found) \
-                and found[i + 2].kind == "IRIREF":
-            prefixes[following.text[:-1]] = urljoin(base, found[i + 2].text[1:-1])
-        elif word == "from" and following is not None:
+        kind = token.kind
+        if kind == "PNAME_LN" or kind == "PNAME_NS":
+            used.setdefault(token.text.partition(":")[0], token)
+            continue
+        if kind != "NAME":
+            continue
+        word = token.text.lower()
+        following = found[i + 1] if i + 1 < count else None
+        if following is None:
+            continue
+        if word == "base" and following.kind == "IRIREF":
+            base = _resolve(base, following.text[1:-1])
+        elif word == "prefix" and following.kind == "PNAME_NS" and i + 2 < count and found[i + 2].kind == "IRIREF":
+            prefixes[following.text[:-1]] = _resolve(base, found[i + 2].text[1:-1])
+        elif word == "from":
             is_named = following.word == "named"
-            target = found[i + 2] if is_named and i + 2 < len(found) else following
+            target = found[i + 2] if is_named and i + 2 < count else following
             keyword = "FROM NAMED" if is_named else "FROM"
             if target.kind == "IRIREF":
-                iri = urljoin(base, target.text[1:-1])
+                iri = _resolve(base, target.text[1:-1])
             elif target.kind in ("PNAME_LN", "PNAME_NS"):
                 prefix, _, local = target.text.partition(":")
                 if prefix not in prefixes:
@@ -133,14 +149,12 @@ def _dataset(found: list[Token], text: str) -> tuple[tuple[str, ...], tuple[str,
                                      f"graphs are {PUBLIC_LIST}. Nothing is ever loaded from a file or a URL.",
                                      hint="Leave FROM out (the default graph is the union of the public graphs).")
             (named if is_named else default).append(iri)
-    for i, token in enumerate(found):
-        if token.kind in ("PNAME_LN", "PNAME_NS") and not (i and found[i - 1].word == "prefix"):
-            prefix = token.text.partition(":")[0]
-            if prefix not in prefixes:
-                line, column = _position(text, token.start)
-                raise QuerySyntaxError(f"The prefix {prefix}: of {token.text} is not declared (line {line}, column "
-                                       f"{column}).", hint=f"Add PREFIX {prefix}: <...> before the query.",
-                                       line=line, column=column)
+    for prefix, token in used.items():
+        if prefix not in prefixes:
+            line, column = _position(text, token.start)
+            raise QuerySyntaxError(f"The prefix {prefix}: of {token.text} is not declared (line {line}, column "
+                                   f"{column}).", hint=f"Add PREFIX {prefix}: <...> before the query.",
+                                   line=line, column=column)
     return tuple(default), tuple(named)
 
 
@@ -239,4 +253,4 @@ def precheck(text: str, max_chars: int, max_depth: int, max_patterns: int = DEFA
     _size(found, max_patterns, max_operators)
     _expressions(found, text)
     return Scan(form=first, depth=depth, keywords=tuple(words), from_default=from_default,  # type: ignore[arg-type]
-                from_named=from_named)
+                from_named=from_named, normalized=joined(found))

@@ -177,7 +177,7 @@ async def _answer(request: Request, state: ServiceState, wanted: QueryRequest) -
         raise
     job = Job(query=wanted.query, media_type=media,
               limits=Limits(rows=settings.max_result_rows, bytes=settings.max_result_bytes),
-              default_graphs=wanted.default_graphs, named_graphs=wanted.named_graphs)
+              default_graphs=wanted.default_graphs, named_graphs=wanted.named_graphs, normalized=scanned.normalized)
     etag = _etag(state, job)
     headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept"}
     if not_modified(request, etag):

@@ -31,11 +31,11 @@ class RunawayGuard:
         self._cut: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _key(self, query: str) -> str:
-        return hashlib.sha256(normalize(query).encode()).hexdigest()
+    def _key(self, normalized: str) -> str:
+        return hashlib.sha256(normalized.encode()).hexdigest()
 
     def run(self, job: Any, timeout_s: float, cancel: threading.Event | None = None) -> Any:
-        key = self._key(job.query)
+        key = self._key(getattr(job, "normalized", None) or normalize(job.query))
         now = time.monotonic()
         with self._lock:
             cut_at = self._cut.get(key)

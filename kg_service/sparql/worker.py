@@ -56,6 +56,7 @@ class Job:
     default_graphs: tuple[str, ...] = ()  # the protocol's default-graph-uri values (already checked public)
     named_graphs: tuple[str, ...] = ()  # the protocol's named-graph-uri values
     check_only: bool = False  # parse and check, answer a Verdict: the remote backend's checks, under the deadline
+    normalized: str | None = None  # the query's tokens (lexer.normalize), when the caller already has them
 
 
 @dataclass(frozen=True)
