@@ -11,7 +11,7 @@ import orjson
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
 from rdflib.term import Identifier
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kg_service.api.models import EntityRef, Evidence
 from kg_service.backends.base import Row
@@ -109,96 +109,120 @@ def not_modified(request: Request, etag: str) -> bool:
     return etag_matches(request.headers.get("if-none-match"), etag)
 
 
-# -- the ASGI fast path: answers already computed for this graph version, served before FastAPI's routing -----
+# -- the ASGI fast path: answers already computed for this graph version, served in front of FastAPI ---------
 
 ROUTE_KEY = "kg.route"  # the route template a fast answer stands for, for metrics and logs
+RECORD_KEY = "kg.record"  # set by a route whose 200 answer may be replayed: (where to keep it, route template)
 FAST_SLOT = "fast-answers"
 FAST_BUDGET_BYTES = 64 * 1024 * 1024
 HEALTH_BODY = b'{"status":"ok"}'
+_HEALTH_START = {"type": "http.response.start", "status": 200,
+                 "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(HEALTH_BODY))]}
+FastKey = tuple[str, bytes, bytes, bytes]  # path, raw query string, Accept, Origin
 
 
 @dataclass(frozen=True, slots=True)
 class FastAnswer:
     route: str
     etag: bytes
-    headers: list[tuple[bytes, bytes]]  # exactly what the route's Response sent, Content-Length included
+    headers: list[tuple[bytes, bytes]]  # exactly what FastAPI's stack sent (CORS and Content-Length included)
     body: bytes
 
 
 class FastAnswers:
-    """GET answers of one graph version by (path, raw query string, Accept): everything a route's answer depends
-    on. Bounded in bytes; cleared whole when full (the graph version is what changes answers, and it has its own
-    cache)."""
+    """GET answers of one graph version by (path, raw query string, Accept, Origin): everything an answer and its
+    headers depend on. Bounded in bytes and count; cleared whole when full."""
 
     def __init__(self, budget: int = FAST_BUDGET_BYTES) -> None:
-        self.entries: dict[tuple[str, bytes, bytes], FastAnswer] = {}
+        self.entries: dict[FastKey, FastAnswer] = {}
         self.budget = budget
         self.size = 0
 
-    def remember(self, scope: Scope, response: Response, route: str) -> None:
-        if scope["method"] != "GET" or response.status_code != 200:
-            return
-        body = response.body
+    def keep(self, key: FastKey, route: str, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         if self.size + len(body) > self.budget or len(self.entries) >= MAX_CACHED_RESPONSES:
             self.entries.clear()
             self.size = 0
-        etag = next((v for k, v in response.raw_headers if k == b"etag"), b"")
-        self.entries[(scope["path"], scope["query_string"], _header(scope, b"accept"))] = FastAnswer(
-            route, etag, list(response.raw_headers), body)
+        etag = next((v for k, v in headers if k == b"etag"), b"")
+        self.entries[key] = FastAnswer(route, etag, headers, body)
         self.size += len(body)
 
 
-def _header(scope: Scope, name: bytes) -> bytes:
-    for key, value in scope["headers"]:
-        if key == name:
+def _fast_key(scope: Scope) -> FastKey:
+    accept = origin = b""
+    for name, value in scope["headers"]:
+        if name == b"accept":
+            accept = value
+        elif name == b"origin":
+            origin = value
+    return scope["path"], scope["query_string"], accept, origin
+
+
+def _if_none_match(scope: Scope) -> bytes:
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
             return value
     return b""
 
 
-def fast_answers(state: ServiceState) -> FastAnswers:
-    answers = state.cache.get(FAST_SLOT)
-    if answers is None:
-        answers = state.cache[FAST_SLOT] = FastAnswers()
-    return answers
-
-
 def remember_answer(request: Request, state: ServiceState, response: Response) -> Response:
-    route = getattr(request.scope.get("route"), "path", request.url.path)
-    fast_answers(state).remember(request.scope, response, route)
+    """Mark a 200 GET answer as replayable for this graph version (CachedAnswers records what is sent)."""
+    if request.method == "GET" and response.status_code == 200:
+        answers = state.cache.get(FAST_SLOT)
+        if answers is None:
+            answers = state.cache[FAST_SLOT] = FastAnswers()
+        request.scope[RECORD_KEY] = (answers, getattr(request.scope.get("route"), "path", request.url.path))
     return response
 
 
 class CachedAnswers:
-    """Pure ASGI: a GET whose answer this graph version already computed is sent from bytes (200, or 304 on a
-    matching If-None-Match) without routing, dependencies or models; `/healthz` is fixed bytes. Everything
-    else goes on to FastAPI. The outer middlewares still add CORS, security headers, metrics and the log."""
+    """Pure ASGI, in front of FastAPI: a GET whose answer this graph version already gave is sent again from the
+    bytes and headers FastAPI's stack sent the first time (200, or 304 on a matching If-None-Match), without
+    routing, dependencies, models or FastAPI's per-request middlewares; `/healthz` is fixed bytes. The first
+    answer of a route that called `remember_answer` is recorded on its way out."""
 
     def __init__(self, app: ASGIApp, holder: Any) -> None:
         self.app = app
         self.holder = holder
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
-            if scope["path"] == "/healthz":
-                scope[ROUTE_KEY] = "/healthz"
-                await send({"type": "http.response.start", "status": 200, "headers": [
-                    (b"content-type", b"application/json"), (b"content-length", b"%d" % len(HEALTH_BODY))]})
-                await send({"type": "http.response.body", "body": HEALTH_BODY})
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == "/healthz":
+            scope[ROUTE_KEY] = "/healthz"
+            await send(_HEALTH_START)
+            await send({"type": "http.response.body", "body": HEALTH_BODY})
+            return
+        key = _fast_key(scope)
+        answers = self.holder.current.cache.get(FAST_SLOT)
+        answer = answers.entries.get(key) if answers is not None else None
+        if answer is not None:
+            scope[ROUTE_KEY] = answer.route
+            if etag_matches(_if_none_match(scope), answer.etag):
+                headers = [(k, v) for k, v in answer.headers if k not in (b"content-type", b"content-length")]
+                await send({"type": "http.response.start", "status": 304, "headers": headers})
+                await send({"type": "http.response.body", "body": b""})
                 return
-            answers = self.holder.current.cache.get(FAST_SLOT)
-            if answers is not None:
-                answer = answers.entries.get((scope["path"], scope["query_string"], _header(scope, b"accept")))
-                if answer is not None:
-                    scope[ROUTE_KEY] = answer.route
-                    if etag_matches(_header(scope, b"if-none-match"), answer.etag):
-                        headers = [(k, v) for k, v in answer.headers if k not in (b"content-type", b"content-length")]
-                        await send({"type": "http.response.start", "status": 304, "headers": headers})
-                        await send({"type": "http.response.body", "body": b""})
-                        return
-                    await send({"type": "http.response.start", "status": 200, "headers": answer.headers})
-                    await send({"type": "http.response.body", "body": answer.body})
-                    return
-        await self.app(scope, receive, send)
+            await send({"type": "http.response.start", "status": 200, "headers": answer.headers})
+            await send({"type": "http.response.body", "body": answer.body})
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def recording_send(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = message.get("headers") or []
+                start = {"status": message["status"], "headers": [(bytes(k), bytes(v)) for k, v in headers]}
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, recording_send)
+        record = scope.get(RECORD_KEY)
+        if record is not None and start is not None and start["status"] == 200:
+            target, route = record
+            target.keep(key, route, start["headers"], b"".join(chunks))
 
 
 def _json_bytes(value: Any) -> bytes:
