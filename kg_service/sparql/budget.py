@@ -23,13 +23,18 @@ class ClientBudget:
         self.limit = seconds_per_window
         self.window_s = window_s
         self._spent: dict[str, deque[tuple[float, float]]] = {}
+        self._totals: dict[str, float] = {}  # the sum of each client's window, kept as charges come and go
         self._lock = threading.Lock()
         self.refused = 0
 
-    def _prune(self, charges: deque[tuple[float, float]], now: float) -> float:
+    def _prune(self, client: str, now: float) -> float:
+        charges = self._spent[client]
+        total = self._totals[client]
         while charges and now - charges[0][0] > self.window_s:
-            charges.popleft()
-        return sum(seconds for _, seconds in charges)
+            total -= charges.popleft()[1]
+        total = max(total, 0.0) if charges else 0.0
+        self._totals[client] = total
+        return total
 
     def check(self, client: str) -> None:
         """Raise 429 when the client's last minute already used its share."""
@@ -40,7 +45,7 @@ class ClientBudget:
             charges = self._spent.get(client)
             if not charges:
                 return
-            spent = self._prune(charges, now)
+            spent = self._prune(client, now)
             if spent < self.limit:
                 return
             # The budget comes back as the oldest charges leave the window.
@@ -64,6 +69,7 @@ class ClientBudget:
         now = time.monotonic()
         with self._lock:
             if client not in self._spent and len(self._spent) >= MAX_CLIENTS:
-                for other in [c for c, charges in self._spent.items() if not self._prune(charges, now)]:
-                    del self._spent[other]
+                for other in [c for c in self._spent if not self._prune(c, now)]:
+                    del self._spent[other], self._totals[other]
             self._spent.setdefault(client, deque()).append((now, seconds))
+            self._totals[client] = self._totals.get(client, 0.0) + seconds
