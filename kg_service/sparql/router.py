@@ -149,6 +149,10 @@ async def sparql(request: Request) -> Response:
       (400); `update=` / `application/sparql-update` get 403.
     * Every query has a deadline (503 `query-timeout` with `Retry-After`); `timeout=<seconds>` may shorten it (to 0.5 s at least).
       When all workers are busy the answer is 503 `overloaded` at once.
+    * Each client address may use `client_budget_s` seconds of worker time a minute; past it, 429
+      `client-budget-spent` with `Retry-After` (answers already cached still come).
+    * Relative IRIs resolve against `https://w3id.org/knee-soreness/`; an extension function is 400
+      `unsupported-function`.
     * A result over the row or byte limit is cut between rows and stays a complete document; the response then
       carries `X-Result-Truncated: rows=N` (or `bytes=N`) and a `Warning: 199` header. Page with LIMIT/OFFSET.
     * Responses carry an `ETag` (graph version + request); `If-None-Match` gives 304."""
