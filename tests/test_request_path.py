@@ -109,12 +109,15 @@ def test_the_budget_refuses_once_spent_and_comes_back() -> None:
     budget.check("10.0.0.1")  # the window moved on
     ClientBudget(0).charge("x", 100)  # 0 turns it off
     ClientBudget(0).check("x")
+    local = ClientBudget(1.0, exempt=["127.0.0.1"])
+    local.charge("127.0.0.1", 100)
+    local.check("127.0.0.1")  # the machine itself has no budget
 
 
 @pytest.fixture(scope="module")
 def budgeted(tmp_path_factory) -> Iterator[RunningServer]:
     running = start_server(tmp_path_factory.mktemp("budget"), "--timeout", "1",
-                           env={"KG_CLIENT_BUDGET_S": "1.5"})
+                           env={"KG_CLIENT_BUDGET_S": "1.5", "KG_CLIENT_BUDGET_EXEMPT": "[]"})
     yield running
     stop_server(running)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from math import ceil
 
 from kg_service.errors import ClientBudgetSpent
@@ -19,8 +20,9 @@ MAX_CLIENTS = 10_000  # beyond this many tracked addresses, those with nothing i
 class ClientBudget:
     """Per client address, the worker time its /sparql queries used in the last minute (cache hits cost nothing)."""
 
-    def __init__(self, seconds_per_window: float, window_s: float = WINDOW_S) -> None:
+    def __init__(self, seconds_per_window: float, window_s: float = WINDOW_S, exempt: Iterable[str] = ()) -> None:
         self.limit = seconds_per_window
+        self.exempt = frozenset(exempt)
         self.window_s = window_s
         self._spent: dict[str, deque[tuple[float, float]]] = {}
         self._totals: dict[str, float] = {}  # the sum of each client's window, kept as charges come and go
@@ -38,7 +40,7 @@ class ClientBudget:
 
     def check(self, client: str) -> None:
         """Raise 429 when the client's last minute already used its share."""
-        if self.limit <= 0:
+        if self.limit <= 0 or client in self.exempt:
             return
         now = time.monotonic()
         with self._lock:
@@ -64,7 +66,7 @@ class ClientBudget:
                                 budget_seconds=self.limit, window_seconds=self.window_s)
 
     def charge(self, client: str, seconds: float) -> None:
-        if self.limit <= 0:
+        if self.limit <= 0 or client in self.exempt:
             return
         now = time.monotonic()
         with self._lock:

@@ -109,7 +109,9 @@ def _client_budget(request: Request) -> ClientBudget:
     """One budget per app, kept across reloads (a reload must not hand every client a fresh minute)."""
     budget = getattr(request.app.state, "client_budget", None)
     if budget is None:
-        budget = request.app.state.client_budget = ClientBudget(request.app.state.settings.client_budget_s)
+        settings = request.app.state.settings
+        budget = request.app.state.client_budget = ClientBudget(settings.client_budget_s,
+                                                                exempt=settings.client_budget_exempt)
     return budget
 
 
