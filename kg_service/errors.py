@@ -102,6 +102,10 @@ class ClientBudgetSpent(Problem):
     slug, status, title = "client-budget-spent", 429, "This client used its share of query time"
 
 
+class ResultTooLarge(Problem):
+    slug, status, title = "result-too-large", 400, "The result is over the size limit"
+
+
 class UpdateRefused(Problem):
     slug, status, title = "update-refused", 403, "This endpoint is read-only"
 

@@ -30,6 +30,7 @@ from kg_service.errors import (
     QueryTimeout,
     QueryTooComplex,
     RefusedFeature,
+    ResultTooLarge,
     UnsupportedFunction,
 )
 from kg_service.graph import LoadedGraph
@@ -315,8 +316,8 @@ class RemoteRunner:
                                            limit_seconds=timeout_s)
                     if len(body) > job.limits.bytes:
                         # Someone else's document cannot be cut cleanly: refuse rather than send half of it.
-                        raise QueryFailed(f"The result is over the limit of {job.limits.bytes} bytes.",
-                                          hint="Add LIMIT, or select fewer variables.", limit="bytes")
+                        raise ResultTooLarge(f"The result is over the limit of {job.limits.bytes} bytes.",
+                                             hint="Add LIMIT, or select fewer variables.", limit="bytes")
         except httpx.TimeoutException:
             raise QueryTimeout(f"The remote endpoint did not answer within {timeout_s:g} s.",
                                headers={"Retry-After": "1"}, limit="time", limit_seconds=timeout_s) from None
