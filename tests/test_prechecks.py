@@ -295,3 +295,51 @@ def test_request_parsing_yields_clean_text_or_a_problem(method: str, query_strin
         if b"\xef\xbf\xbd" not in sent and b"%ef%bf%bd" not in sent:
             assert "\ufffd" not in text  # invalid bytes are refused, never replaced
     assert parsed.timeout is None or (math.isfinite(parsed.timeout) and parsed.timeout > 0)
+
+
+# -- the lexer: the grammar's terminals, longest match ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("?x<?a&&?b>?y", [("VAR", "?x"), ("IRIREF", "<?a&&?b>"), ("VAR", "?y")]),  # longest match: an IRI
+    ("?x < ?a && ?b > ?y", [("VAR", "?x"), ("PUNCT", "<"), ("VAR", "?a"), ("PUNCT", "&&"), ("VAR", "?b"),
+                            ("PUNCT", ">"), ("VAR", "?y")]),
+    ("?a-1 ?b - 1", [("VAR", "?a"), ("NUMBER", "-1"), ("VAR", "?b"), ("PUNCT", "-"), ("NUMBER", "1")]),
+    ("123. . 1.5e3 .5", [("NUMBER", "123"), ("PUNCT", "."), ("PUNCT", "."), ("NUMBER", "1.5e3"), ("NUMBER", ".5")]),
+    ("ex.a:b.c. :x _:b.1 a", [("PNAME_LN", "ex.a:b.c"), ("PUNCT", "."), ("PNAME_LN", ":x"),
+                              ("BLANK_NODE_LABEL", "_:b.1"), ("NAME", "a")]),
+    ('"a\\"b"@en-GB^^x:y', [("STRING", '"a\\"b"'), ("LANGTAG", "@en-GB"), ("PUNCT", "^^"), ("PNAME_LN", "x:y")]),
+    ("SELECT # SERVICE\n*", [("NAME", "SELECT"), ("PUNCT", "*")]),
+])
+def test_the_lexer_reads_the_grammar_s_terminals(text: str, expected: list) -> None:
+    from kg_service.sparql.lexer import tokens
+
+    assert [(t.kind, t.text) for t in tokens(text)] == expected
+
+
+@pytest.mark.parametrize("text", ["SELECT * WHERE { FILTER (?x<?a&&?b>?y) }", "SELECT * { BIND(?a ?b AS ?c) }",
+                                  "SELECT * { FILTER(STR(?a) STR(?b)) }", "ASK { FILTER(1 2) }"])
+def test_operands_side_by_side_in_an_expression_are_refused(text: str) -> None:
+    with pytest.raises(QuerySyntaxError, match="Expected an operator"):
+        check(text)
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT (COUNT(DISTINCT ?x) AS ?n) (GROUP_CONCAT(?y ; SEPARATOR=',') AS ?g) { ?x ?p ?y } GROUP BY ?p",
+    "SELECT * { ?s ?p ?o FILTER(?o IN (1, 2) && ?o NOT IN (3) || !BOUND(?s) && ?o - 1 > 0) }",
+    "SELECT * { VALUES (?a ?b) { (1 2) (UNDEF 3) } ?s <urn:p> (?a ?b) }",
+    "PREFIX : <urn:x#> SELECT * { ?s ?p ?o } ORDER BY DESC(?o + 1) :f(?o) ASC(?s)",
+])
+def test_valid_expressions_pass(text: str) -> None:
+    assert check(text).form == "select"
+
+
+def test_from_is_resolved_against_base_and_prefixes_before_it_is_judged() -> None:
+    assert check(f"BASE <{ASSERTED_GRAPH.rsplit('/', 1)[0]}/> SELECT * FROM <asserted> {{ }}").from_default \
+        == (str(ASSERTED_GRAPH),)
+    assert check("PREFIX g: <https://w3id.org/knee-soreness/graph/> SELECT * FROM NAMED g:inferred { }").from_named \
+        == (str(INFERRED_GRAPH),)
+    with pytest.raises(RefusedFeature, match="https://w3id.org/knee-soreness/x"):
+        check("SELECT * FROM <x> { }")  # relative: against the ontology base
+    with pytest.raises(QuerySyntaxError, match="prefix nope: of nope:p is not declared"):
+        check("SELECT * { ?s nope:p ?o }")
