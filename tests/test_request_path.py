@@ -140,3 +140,21 @@ def test_a_client_that_spent_its_budget_gets_429_but_cached_answers(budgeted: Ru
         assert int(slow.headers["retry-after"]) >= 1
         assert api.get("/sparql", params={"query": "ASK { ?s ?p ?o } # cached"}).status_code == 200
         assert api.get("/api/causes").status_code == 200  # the friendly endpoints cost no worker time
+
+
+@pytest.mark.parametrize("server_args", [("--server", "granian", "--processes", "2"), ("--processes", "2")],
+                         ids=["granian-2", "uvicorn-2"])
+def test_serving_with_several_processes(tmp_path, server_args: tuple[str, ...]) -> None:
+    """Each process builds the same app from the settings the CLI passes on (here --timeout): answers, headers
+    and limits are the same whichever process a connection lands on."""
+    running = start_server(tmp_path, *server_args, "--timeout", "3")
+    try:
+        with running.client() as api:
+            causes = api.get("/api/causes")
+            assert causes.status_code == 200 and causes.headers["x-content-type-options"] == "nosniff"
+            asked = api.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
+            assert asked.status_code == 200 and asked.json()["boolean"] is True
+            slow = api.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"})
+            assert slow.status_code == 503 and "3 s" in slow.json()["detail"]
+    finally:
+        stop_server(running)
