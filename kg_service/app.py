@@ -31,6 +31,7 @@ from kg_service.settings import Settings
 from kg_service.sparql import router as sparql_router
 from kg_service.sparql.disconnect import ClientDisconnectWatch
 from kg_service.state import StateHolder, build_state
+from kg_service.web.routes import install_web
 
 DESCRIPTION = """\
 What causes knee soreness in women at night, what mechanism links each cause to the symptom, and what
@@ -72,8 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         loop.remove_signal_handler(signal.SIGHUP)
         holder.current.close()
 
+    # /docs is served by kg_service.web from vendored Swagger UI assets (FastAPI's default loads a CDN).
     app = ServiceApp(title="Knee-soreness knowledge graph", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                     lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.kg = holder
     app.state.settings = settings
     install_problem_handlers(app)
@@ -91,5 +93,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(symptoms.mechanisms_router)
     app.include_router(sparql_router.router)
+    install_web(app)
     install_openapi(app, holder)
     return app

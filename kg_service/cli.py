@@ -132,8 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from kg_service.graph import OntologyLoadError
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except OntologyLoadError as problem:  # one line a user can act on, not a traceback
+        print(f"kg-service: cannot load the ontology: {problem}; point at a directory holding ks-schema.ttl, "
+              "ks-knowledge.ttl and sources/ with --ontology DIR (or KG_ONTOLOGY_DIR)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

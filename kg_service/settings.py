@@ -9,6 +9,14 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_ROOT = Path(__file__).resolve().parent / "bundled"  # ontology/ and queries/ as shipped in the wheel
+
+
+def data_dir(name: str) -> Path:
+    """A checkout's own `ontology/` or `queries/` (what a curator edits), else the copy bundled in the package."""
+    checkout = PROJECT_ROOT / name
+    return checkout if checkout.is_dir() or not (BUNDLED_ROOT / name).is_dir() else BUNDLED_ROOT / name
+
 
 BackendName = Literal["oxigraph", "rdflib", "remote"]
 
@@ -18,8 +26,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KG_", extra="ignore")
 
-    ontology_dir: Path = Field(PROJECT_ROOT / "ontology", description="Directory holding the Turtle modules.")
-    queries_dir: Path = Field(PROJECT_ROOT / "queries", description="Directory holding the stored queries (*.rq).")
+    ontology_dir: Path = Field(default_factory=lambda: data_dir("ontology"),
+                               description="Directory holding the Turtle modules.")
+    queries_dir: Path = Field(default_factory=lambda: data_dir("queries"),
+                              description="Directory holding the stored queries (*.rq).")
     backend: BackendName = Field("oxigraph", description="Store that answers queries.")
     endpoint: str | None = Field(None, description="SPARQL endpoint URL for the remote backend.")
 

@@ -6,20 +6,22 @@ N-Triples; `format=` overrides Accept. Nothing here fetches a remote context or 
 
 from __future__ import annotations
 
-import html
 import typing
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph
 from rdflib.namespace import RDFS
 
 from kg_service.api import answers
-from kg_service.api.common import State, cached_response, local_id, require_entity
+from kg_service.api.common import State, cached_response, require_entity
 from kg_service.api.models import EntityDetail
 from kg_service.catalog import ID_PATTERN
 from kg_service.graph import KS, PREFIXES
 from kg_service.sparql.negotiation import choose
 from kg_service.state import ServiceState
+from kg_service.web import views
+from kg_service.web.render import page
+from kg_service.web.routes import inline_diagram
 
 router = APIRouter(tags=["linked data"])
 
@@ -65,41 +67,20 @@ def describe(state: ServiceState, entity_id: str) -> Graph:
     return graph
 
 
-def entity_page(state: ServiceState, entity_id: str) -> bytes:
-    """A small, self-contained HTML page for people who open an entity IRI in a browser."""
-    detail = answers.entity_detail(state, entity_id)
-    graph = describe(state, entity_id)
-    subject = URIRef(detail.iri)
-    rows = []
-    for p, o in sorted(graph.predicate_objects(subject), key=lambda po: (str(po[0]), str(po[1]))):
-        if isinstance(o, Literal):
-            value = html.escape(str(o))
-        else:
-            label = graph.value(o, RDFS.label) or state.search.entities.get(str(o))
-            text = html.escape(str(getattr(label, "label", label) or local_id(o)))
-            value = f'<a href="/entity/{html.escape(local_id(o))}">{text}</a>' if str(o).startswith(str(KS)) \
-                else f'<a href="{html.escape(str(o))}">{html.escape(str(o))}</a>'
-        rows.append(f"<tr><th>{html.escape(local_id(p).split('#')[-1].split('/')[-1])}</th><td>{value}</td></tr>")
-    quotes = "".join(f"<li><q>{html.escape(e.quote)}</q> <small>[{e.start}–{e.end}]</small></li>" for e in detail.evidence)
-    body = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(detail.label)} · knee-soreness KG</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
-th{{text-align:left;vertical-align:top;padding-right:1rem;color:#555}}td{{padding:.15rem 0}}</style></head>
-<body><p><a href="/docs">API</a> · <a href="/sparql">SPARQL</a> · <a href="/ontology">ontology</a></p>
-<h1>{html.escape(detail.label)}</h1><p><code>{html.escape(detail.iri)}</code> · {html.escape(detail.category)}
-({html.escape(detail.type)})</p><p>{html.escape(detail.definition or '')}</p>
-<h2>Evidence in the source text</h2><ul>{quotes or '<li>none</li>'}</ul>
-<h2>Statements</h2><table>{''.join(rows)}</table>
-<p>Also as <a href="?format=ttl">Turtle</a>, <a href="?format=jsonld">JSON-LD</a>, <a href="?format=xml">RDF/XML</a>,
-<a href="?format=nt">N-Triples</a>.</p></body></html>"""
-    return body.encode()
+def entity_page(request: Request, state: ServiceState, entity_id: str) -> Response:
+    """The HTML face of the linked data (kg_service/web/templates/entity.html); works without JavaScript."""
+
+    def extras(data: dict) -> dict:
+        return inline_diagram(state, entity_id) if data["diagram"] else {}
+
+    return page(request, state, "entity.html", lambda: views.entity(state, entity_id), extras, fmt="html")
 
 
 def entity_representation(request: Request, state: ServiceState, entity_id: str, fmt: str | None,
                           html_ok: bool = True) -> Response:
     media = negotiate(request, fmt, html_ok=html_ok)
     if media == "text/html":
-        return cached_response(request, state, lambda: entity_page(state, entity_id), "text/html; charset=utf-8", "html")
+        return entity_page(request, state, entity_id)
     return cached_response(request, state, lambda: serialize(describe(state, entity_id), media), media, media)
 
 
@@ -110,12 +91,11 @@ def entity(request: Request, state: State, entity_id: str = Path(examples=["oste
     """`https://w3id.org/knee-soreness/{id}` resolves here; recommendations and evidence nodes too."""
     if str(KS[entity_id]) in state.search.entities:
         return entity_representation(request, state, entity_id, fmt)
-    # Recommendations, evidence and the source document are not searchable but are dereferenceable as RDF.
+    # Recommendations, evidence and the source document are not searchable but dereference too (RDF or a page).
     graph = describe(state, entity_id) if ID_PATTERN.match(entity_id) else Graph()
     if not len(graph):
         require_entity(state, entity_id)
-    media = negotiate(request, fmt, html_ok=False)
-    return cached_response(request, state, lambda: serialize(graph, media), media, media)
+    return entity_representation(request, state, entity_id, fmt)
 
 
 @router.get("/api/entities/{entity_id}", response_model=EntityDetail,

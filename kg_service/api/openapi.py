@@ -125,6 +125,10 @@ def _describe_sparql_protocol(schema: dict[str, Any]) -> None:
     path = schema["paths"].get("/sparql")
     if not path:
         return
+    # One route serves GET, HEAD and POST, and FastAPI gives all three the same operationId, which the OpenAPI
+    # spec forbids (validators and client generators reject the document): one id per method.
+    for method, operation in path.items():
+        operation["operationId"] = f"sparql_query_{method}"
     if "get" in path:
         path["get"]["parameters"] = _SPARQL_PARAMETERS
     if "post" in path:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import html
-
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from kg_service.graph import ASSERTED_GRAPH, INFERRED_GRAPH
+from kg_service.graph import ASSERTED_GRAPH, INFERRED_GRAPH, PREFIXES
 from kg_service.sparql import results as fmt
+from kg_service.web.render import render
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
@@ -57,16 +56,7 @@ ORDER BY ?label"""
 
 
 def query_page(example: str = EXAMPLE) -> bytes:
-    """A self-contained form (no scripts, no CDN): the browsing issue turns it into a full editor."""
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>SPARQL · knee-soreness knowledge graph</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
-textarea{{width:100%;height:14rem;font-family:monospace}}</style></head>
-<body><h1>SPARQL endpoint</h1>
-<p>Read-only SPARQL 1.1. Stored example queries: <a href="/api/queries">/api/queries</a>. API: <a href="/docs">/docs</a>.</p>
-<form method="post" action="/sparql">
-<textarea name="query" aria-label="SPARQL query">{html.escape(example)}</textarea>
-<p><label>Results as <select name="format">
-<option value="json">JSON</option><option value="xml">XML</option><option value="csv">CSV</option>
-<option value="tsv">TSV</option><option value="ttl">Turtle (CONSTRUCT/DESCRIBE)</option></select></label>
-<button type="submit">Run</button></p></form></body></html>""".encode()
+    """The SPARQL editor a browser gets at /sparql: YASGUI from the service's own static folder, with a plain
+    form underneath that works without JavaScript."""
+    return render("sparql.html", {"title": "SPARQL editor", "endpoint": "/sparql", "example": example,
+                                  "prefixes": PREFIXES})
