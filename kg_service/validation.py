@@ -249,6 +249,8 @@ def check_shacl(graph: Graph, shapes_path: Path) -> list[Problem]:
         if value is not None:
             message = message.replace(str(value), short(value))
             where += f" (value {short(value)})"
+        for prefix, namespace in PREFIXES.items():  # other IRIs a SPARQL constraint's message names
+            message = message.replace(namespace, f"{prefix}:")
         fix = f"{message.split('; ', 1)[1] if '; ' in message else 'see the message'} [shapes.ttl rule sh:{rule}]"
         message = message.split("; ", 1)[0]
         problems.add(Problem(message, where, fix))

@@ -53,11 +53,12 @@ def test_every_recommendation_carries_evidence_that_is_the_exact_source_span(bac
 def test_qualifiers_are_as_written_and_supervision_follows_them(backend_client: httpx.Client) -> None:
     items = {i["id"]: i for i in backend_client.get("/api/causes/osteoarthritis/interventions").json()["items"]}
     injection = items["sodium-hyaluronate-injection"]
-    assert "in some cases" in injection["qualifiers"] and injection["requires_medical_supervision"] is True
+    assert "In some cases" in injection["qualifiers"] and injection["requires_medical_supervision"] is True
     assert items["rest"]["requires_medical_supervision"] is False and items["rest"]["qualifier"] is None
     synovitis = {i["id"]: i for i in backend_client.get("/api/causes/knee-synovitis/interventions").json()["items"]}
     assert synovitis["local-immobilization"]["qualifier"] == "may be necessary"
-    assert synovitis["massage"]["qualifier"] == "under medical guidance"
+    assert synovitis["massage"]["qualifiers"] == ["can also be used", "under medical guidance"]  # in the text's order
+    assert synovitis["massage"]["qualifier"] == "can also be used; under medical guidance"
 
 
 def test_shared_intervention_is_one_entity_under_several_causes(backend_client: httpx.Client) -> None:
@@ -82,8 +83,10 @@ def test_drug_detail_has_class_dosage_form_route_and_mappings(backend_client: ht
     assert drug["drug"]["drug_class"]["id"] == "nsaid"
     assert drug["drug"]["dosage_form"]["label"] == "sustained-release capsule"
     assert drug["drug"]["route"]["label"] == "oral"
-    assert {"match": "exactMatch", "iri": "http://purl.obolibrary.org/obo/CHEBI_5855"} in drug["mappings"]
-    assert "ibuprofen" in drug["synonyms"]
+    # a product is not its molecule: ChEBI's ibuprofen is a related match, ATC's ibuprofen a close one
+    assert {"match": "relatedMatch", "iri": "http://purl.obolibrary.org/obo/CHEBI_5855"} in drug["mappings"]
+    assert {"match": "closeMatch", "iri": "http://purl.bioontology.org/ontology/ATC/M01AE01"} in drug["mappings"]
+    assert "ibuprofen" in drug["related_synonyms"]  # the molecule names the product only loosely
 
 
 def test_causes_of_symptom_marks_direct_links_asserted(backend_client: httpx.Client) -> None:

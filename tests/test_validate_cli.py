@@ -39,13 +39,13 @@ def test_validate_fails_on_a_broken_copy_and_says_where_and_how_to_fix(tmp_path:
 
 
 def test_validate_reports_a_moved_evidence_span_with_the_right_offsets(tmp_path: Path) -> None:
-    broken = edited_copy(tmp_path, "ks-knowledge.ttl", 'oa:start "2363"^^xsd:nonNegativeInteger',
-                         'oa:start "2364"^^xsd:nonNegativeInteger')
+    broken = edited_copy(tmp_path, "ks-knowledge.ttl", 'oa:start "2324"^^xsd:nonNegativeInteger',
+                         'oa:start "2325"^^xsd:nonNegativeInteger')
     done = validate("--ontology", str(broken), "--no-reasoner")
     assert done.returncode == 1
     assert "[FAIL] 4. every evidence span is the exact source text" in done.stdout
-    assert "where: ks:ev-rec-knee-synovitis-acupuncture-1" in done.stdout
-    assert "set oa:start 2363 and oa:end 2500" in done.stdout
+    assert "where: ks:ev-local-immobilization-1" in done.stdout
+    assert "set oa:start 2324 and oa:end 2361" in done.stdout
 
 
 def test_validate_reports_a_syntax_error_with_the_file(tmp_path: Path) -> None:

@@ -36,7 +36,9 @@ def interventions_for_cause(request: Request, state: State, cause_id: str = Caus
             summary="Mechanisms through which a cause leads to knee soreness", openapi_extra={"x-stored-query": "mechanisms_for_cause"})
 def mechanisms_for_cause(request: Request, state: State, cause_id: str = CauseId,
                          limit: Limit = 50, offset: Offset = 0) -> Response:
-    """Stored query `mechanisms_for_cause` (competency question P04)."""
+    """Stored queries `mechanisms_for_cause` and `relation_support` (competency question P04): each mechanism
+    carries the evidence, hedge (`qualifier`) and provenance of the cause -> mechanism relation; one reached
+    through a condition the cause leads to is `inferred` and lists in `via` the asserted relations it comes from."""
     require_entity(state, cause_id, ["cause"])
     return cached_response(request, state, lambda: page(
         [i.model_dump() for i in answers.mechanisms_for_cause(state, cause_id)], limit, offset))

@@ -7,6 +7,7 @@ from typing import Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 Relation = Literal["asserted", "inferred"]
+Provenance = Literal["text", "curated"]
 
 
 class Evidence(BaseModel):
@@ -17,6 +18,36 @@ class Evidence(BaseModel):
     end: int = Field(ge=0, examples=[986])
     source: str = Field(description="IRI of the source document.",
                         examples=["https://w3id.org/knee-soreness/source-article"])
+
+
+class Support(BaseModel):
+    """Where one relation comes from: the text (evidence, hedge as written) or curation (reference)."""
+
+    provenance: Provenance | None = Field(None, description="text: the source text states it (see evidence); "
+                                                            "curated: background a curator added (see reference).")
+    reference: list[str] = Field(default_factory=list, description="Curated only: IRIs of what supports it "
+                                                                   "(e.g. an ATC class).")
+    qualifier: str | None = Field(None, description="The hedge the text states the relation with, as written.",
+                                  examples=["may lead to"])
+    holds_when: str | None = Field(None, description="The condition the text gives for it, as written.",
+                                   examples=["When fatigue reaches a certain level"])
+    evidence: list[Evidence] = Field(default_factory=list, description="The span(s) of the text that state it.")
+
+
+class EdgeEnds(BaseModel):
+    subject: str = Field(examples=["calcium-deficiency"])
+    relation: str = Field(examples=["leads_to_condition"])
+    object: str = Field(examples=["osteoporosis"])
+
+
+class StatedEdge(Support, EdgeEnds):
+    """One asserted relation between two entities (ids), with its own evidence."""
+
+
+class InferredSupport(Support):
+    inferred: bool = Field(False, description="true: the reasoner derived this relation; `via` lists the "
+                                              "asserted relations it comes from.")
+    via: list[StatedEdge] = Field(default_factory=list)
 
 
 class EntityRef(BaseModel):
@@ -30,6 +61,8 @@ class EntityRef(BaseModel):
 
 
 class EntityItem(EntityRef):
+    provenance: Provenance | None = Field(None, description="text: named by the source text; curated: background "
+                                                            "a curator added (see /api/entities/{id}).")
     requires_medical_supervision: bool | None = Field(
         None, description="Interventions only: whether any recommendation of it needs a physician.")
 
@@ -43,12 +76,24 @@ class DrugDetails(BaseModel):
     drug_class: EntityRef
     dosage_form: EntityRef
     route: EntityRef
+    relations: list[StatedEdge] = Field(default_factory=list,
+                                        description="has_drug_class, has_dosage_form and has_route with where each "
+                                                    "comes from: the text (evidence) or curation (reference, e.g. "
+                                                    "the ATC class behind 'non-steroidal anti-inflammatory drug').")
 
 
 class EntityDetail(EntityRef):
     definition: str | None = None
-    synonyms: list[str] = Field(default_factory=list)
+    provenance: Provenance | None = Field(None, description="text: named by the source text (see evidence); "
+                                                            "curated: background a curator added (see reference).")
+    reference: list[str] = Field(default_factory=list, description="Curated only: what supports it.")
+    synonyms: list[str] = Field(default_factory=list, description="Exact synonyms: the same thing.")
+    broad_synonyms: list[str] = Field(default_factory=list, description="Names of something broader.")
+    narrow_synonyms: list[str] = Field(default_factory=list, description="Names of something narrower.")
     related_synonyms: list[str] = Field(default_factory=list)
+    relations: list[StatedEdge] = Field(default_factory=list,
+                                        description="Its asserted relations to other entities, each with its "
+                                                    "provenance and evidence.")
     mappings: list[Mapping] = Field(default_factory=list, description="SKOS mappings to standard vocabularies.")
     evidence: list[Evidence] = Field(default_factory=list)
     drug: DrugDetails | None = Field(None, description="Drugs only: class, dosage form and route.")
@@ -66,16 +111,23 @@ class RecommendedItem(EntityRef):
     stated_benefit: str | None = None
     applies_when: str | None = None
     relation: Relation = Field("asserted", description="Recommendations are always stated by the text.")
+    provenance: Provenance | None = "text"
+    inferred: bool = False
     evidence: list[Evidence]
 
 
-class MechanismItem(EntityRef):
+class MechanismItem(InferredSupport, EntityRef):
+    """A mechanism of the cause; `evidence` and `qualifier` are those of the cause -> mechanism edge (for an
+    inferred one, the evidence of the edges in `via`)."""
+
     relation: Relation = Field(description="Whether the cause -> mechanism link is stated or inferred.")
     triggers: list[EntityRef] = Field(default_factory=list)
-    evidence: list[Evidence]
 
 
-class CauseItem(EntityRef):
+class CauseItem(InferredSupport, EntityRef):
+    """A cause of the symptom; `evidence` and `qualifier` are those of the cause -> symptom edge (for an inferred
+    one, the evidence of the chain of edges in `via`)."""
+
     relation: Relation = Field(description="asserted: the text links cause and symptom directly; inferred: "
                                            "through a chain such as calcium deficiency -> osteoporosis.")
 
@@ -100,8 +152,11 @@ class SearchResponse(BaseModel):
     results: list[SearchResult]
 
 
-class PathStep(EntityRef):
+class PathStep(Support, EntityRef):
+    """One step of a chain; relation, evidence and qualifier are those of the edge from the previous step."""
+
     relation: str | None = Field(None, description="The relation from the previous step to this one.")
+    inferred: bool = Field(False, description="Paths walk asserted edges only, so every step is stated.")
 
 
 class PathsResponse(BaseModel):

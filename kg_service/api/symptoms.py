@@ -26,7 +26,9 @@ SymptomId = Path(description="Id of a symptom.", examples=["nocturnal-knee-soren
             openapi_extra={"x-stored-query": "causes_of_symptom"})
 def causes_of_symptom(request: Request, state: State, symptom_id: str = SymptomId,
                       limit: Limit = 50, offset: Offset = 0) -> Response:
-    """Stored query `causes_of_symptom` (competency question P05)."""
+    """Stored queries `causes_of_symptom`, `causal_edges` and `relation_support` (competency question P05): each
+    cause carries the evidence, hedge (`qualifier`) and provenance of its cause -> symptom relation; one linked
+    only through a chain is `inferred` and lists in `via` the asserted relations of the shortest chain."""
     require_entity(state, symptom_id, ["symptom"])
     return cached_response(request, state, lambda: page(
         [i.model_dump() for i in answers.causes_of_symptom(state, symptom_id)], limit, offset))
