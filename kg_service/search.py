@@ -42,12 +42,13 @@ def stem(word: str) -> str:
 
 @dataclass(frozen=True)
 class EntityInfo:
-    """What the service knows of an entity without a query: its label, kind and category."""
+    """What the service knows of an entity without a query: its label, kind, category and provenance."""
 
     iri: str
     label: str
     type: str
     category: str
+    provenance: str | None = None  # "text" or "curated"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Entry:
     label: str
     category: str
     type: str
+    provenance: str | None
     name: str
     is_synonym: bool
     normalized: str
@@ -76,20 +78,21 @@ class SearchIndex:
     def __init__(self, entries: Iterable[Entry]) -> None:
         self.entries = list(entries)
         self.entities: dict[str, EntityInfo] = {
-            e.entity: EntityInfo(e.entity, e.label, e.type, e.category) for e in self.entries}
+            e.entity: EntityInfo(e.entity, e.label, e.type, e.category, e.provenance) for e in self.entries}
         # Every category and kind slug, the values the `type` filter accepts.
         self.kinds: list[str] = sorted({e.category for e in self.entries} | {e.type for e in self.entries})
 
     @classmethod
     def build(cls, rows: Iterable[Row]) -> SearchIndex:
-        """Rows of the `search_index` stored query: ?entity ?label ?category ?type ?name ?synonym."""
+        """Rows of the `search_index` stored query: ?entity ?label ?category ?type ?provenance ?name ?synonym."""
         entries = []
         for row in rows:
             name = str(row["name"])
             norm = normalize(name)
             words = tuple(norm.split())
             entries.append(Entry(entity=str(row["entity"]), label=str(row["label"]), category=str(row["category"]),
-                                 type=str(row["type"]), name=name, is_synonym=str(row.get("synonym", "false")) == "true",
+                                 type=str(row["type"]), name=name,
+                                 provenance=str(row["provenance"]) if "provenance" in row else None, is_synonym=str(row.get("synonym", "false")) == "true",
                                  normalized=norm, words=words, stems=tuple(stem(w) for w in words)))
         return cls(entries)
 

@@ -145,6 +145,8 @@ class Page(BaseModel, Generic[T]):
 class SearchResult(EntityRef):
     score: float = Field(ge=0, le=1)
     matched: str = Field(description="The label or synonym that matched.")
+    provenance: Provenance | None = Field(None, description="text: named by the source text; curated: background "
+                                                            "a curator added (see /api/entities/{id}).")
 
 
 class SearchResponse(BaseModel):

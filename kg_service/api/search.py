@@ -29,6 +29,7 @@ def search(
     def compute() -> SearchResponse:
         hits = state.search.search(q, types, limit)
         return SearchResponse(query=q, results=[
-            SearchResult(**entity_ref(state, h.entity).model_dump(), score=h.score, matched=h.matched) for h in hits])
+            SearchResult(**entity_ref(state, h.entity).model_dump(), score=h.score, matched=h.matched,
+                         provenance=state.search.entities[h.entity].provenance) for h in hits])
 
     return cached_response(request, state, compute)

@@ -13,10 +13,12 @@ from rdflib import Literal
 from kg_service import __version__
 from kg_service.api import answers
 from kg_service.api.common import local_id
+from kg_service.api.models import StatedEdge
 from kg_service.graph import KS, PREFIXES
 from kg_service.state import ServiceState
 
 CONTEXT_CHARS = 220  # characters of source text shown on each side of an evidence span
+RELATION_CONTEXT_CHARS = 80  # the same, for the span a single relation is stated by
 # Shown in their own sections of an entity page, not again among its relations.
 OWN_SECTIONS = {
     "http://www.w3.org/2000/01/rdf-schema#label", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
@@ -26,6 +28,7 @@ OWN_SECTIONS = {
     "http://www.geneontology.org/formats/oboInOwl#hasBroadSynonym",
     "http://www.geneontology.org/formats/oboInOwl#hasNarrowSynonym",
     *(f"http://www.w3.org/2004/02/skos/core#{m}" for m in answers.MATCH_FIELDS),
+    str(KS["provenance"]), "http://purl.org/dc/terms/source",  # the provenance line under the heading
 }
 SYNONYM_KINDS = (("exact", "synonyms"), ("broad", "broad_synonyms"), ("narrow", "narrow_synonyms"),
                  ("related", "related_synonyms"))
@@ -33,7 +36,7 @@ TRIVIAL_TYPES = {"http://www.w3.org/2002/07/owl#NamedIndividual", "http://www.w3
 # Standard identifiers: IRI prefix -> CURIE prefix, for showing a mapping the way curators write it.
 CURIE_PREFIXES = {"http://purl.obolibrary.org/obo/": None, "http://id.nlm.nih.gov/mesh/": "MESH",
                   "http://purl.bioontology.org/ontology/ICD10CM/": "ICD10CM",
-                  "https://icd.who.int/browse10/2019/en#/": "ICD10"}
+                  "https://icd.who.int/browse10/2019/en#/": "ICD10", "http://purl.bioontology.org/ontology/ATC/": "ATC"}
 DOWNLOADS = [("Turtle", "ttl"), ("RDF/XML (Protégé)", "xml"), ("JSON-LD", "jsonld"), ("N-Triples", "nt")]
 
 
@@ -79,12 +82,14 @@ def entity_index(state: ServiceState, q: str | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {"title": "Entities", "q": q or "", "results": None, "categories": {}}
     if q:
         data["results"] = [{"id": local_id(hit.entity), "label": state.search.entities[hit.entity].label,
-                            "category": state.search.entities[hit.entity].category, "matched": hit.matched}
+                            "category": state.search.entities[hit.entity].category, "matched": hit.matched,
+                            "provenance": state.search.entities[hit.entity].provenance}
                            for hit in state.search.search(q, None, 25)]
     by_category: dict[str, list[dict[str, str]]] = {}
     for info in state.search.entities.values():
         by_category.setdefault(info.category, []).append(
-            {"id": local_id(info.iri), "label": info.label, "type": info.type, "iri": info.iri})
+            {"id": local_id(info.iri), "label": info.label, "type": info.type, "iri": info.iri,
+             "provenance": info.provenance})
     data["categories"] = {category: sorted(items, key=lambda i: i["label"].lower())
                           for category, items in sorted(by_category.items())}
     return data
@@ -123,13 +128,13 @@ def _grouped(statements: list[dict[str, Any]], direction: str) -> list[dict[str,
     return sorted(groups.values(), key=lambda g: g["label"].lower())
 
 
-def evidence_in_context(text: str, start: int, end: int, quote: str) -> dict[str, Any]:
+def evidence_in_context(text: str, start: int, end: int, quote: str, context: int = CONTEXT_CHARS) -> dict[str, Any]:
     """The span with the text around it, cut at word boundaries, for <mark>ing it in place. A span that does not
     point into this text (another source document) is shown as its quote alone rather than in the wrong place."""
     if text[start:end] != quote:
         return {"before": "", "quote": quote, "after": "", "clipped_before": False, "clipped_after": False}
-    before_start = max(0, start - CONTEXT_CHARS)
-    after_end = min(len(text), end + CONTEXT_CHARS)
+    before_start = max(0, start - context)
+    after_end = min(len(text), end + context)
     before, after = text[before_start:start], text[end:after_end]
     if before_start > 0 and " " in before:
         before = before[before.index(" ") + 1:]
@@ -137,6 +142,33 @@ def evidence_in_context(text: str, start: int, end: int, quote: str) -> dict[str
         after = after[:after.rindex(" ")]
     return {"before": before, "quote": text[start:end], "after": after,
             "clipped_before": before_start > 0, "clipped_after": after_end < len(text)}
+
+
+def _references(iris: list[str]) -> list[dict[str, str]]:
+    return [{"iri": iri, "curie": short_name(iri)} for iri in iris]
+
+
+def _support(edge: StatedEdge, text: str) -> dict[str, Any]:
+    """Where one relation comes from, for the page: text (hedge as written, condition, its own span marked in
+    place) or curated background (its references)."""
+    return {"provenance": edge.provenance, "qualifier": edge.qualifier, "holds_when": edge.holds_when,
+            "references": _references(edge.reference),
+            "evidence": [{**e.model_dump(), **evidence_in_context(text, e.start, e.end, e.quote, RELATION_CONTEXT_CHARS)}
+                         for e in edge.evidence]}
+
+
+def _attach_support(state: ServiceState, iri: str, groups: list[dict[str, Any]], direction: str) -> None:
+    """Give each asserted relation value the provenance its axiom annotation records (stored query
+    `relation_support`); inferred ones have none of their own."""
+    support = answers.relation_support(state)
+    for group in groups:
+        for value in group["values"]:
+            if not value.get("iri") or not value["asserted"]:
+                continue
+            key = (iri, group["property"], value["iri"]) if direction == "out" else (value["iri"], group["property"], iri)
+            edge = support.get(key)
+            if edge is not None:
+                value["support"] = _support(edge, state.loaded.source_text)
 
 
 def entity(state: ServiceState, entity_id: str) -> dict[str, Any]:
@@ -156,6 +188,8 @@ def entity(state: ServiceState, entity_id: str) -> dict[str, Any]:
         "label": info.label if info else (labels[0] if labels else entity_id),
         "category": info.category if info else "", "type": info.type if info else "",
         "definition": detail.definition if detail else None,
+        "provenance": detail.provenance if detail else None,
+        "references": _references(detail.reference) if detail else [],
         # by kind, as oboInOwl has them (broad/narrow where the model carries them)
         "synonyms": {kind: list(getattr(detail, field, []) or []) if detail else [] for kind, field in SYNONYM_KINDS},
         "types": [{"iri": s["iri"], "label": s["label"], "asserted": s["asserted"]} for s in statements
@@ -170,6 +204,8 @@ def entity(state: ServiceState, entity_id: str) -> dict[str, Any]:
         "downloads": [{"label": label, "href": f"/entity/{entity_id}?format={fmt}"} for label, fmt in DOWNLOADS],
         "diagram": None,
     }
+    _attach_support(state, iri, data["relations"], "out")
+    _attach_support(state, iri, data["inverse_relations"], "in")
     if info is not None and info.category in ("cause", "symptom"):
         items = answers.recommended_items(state, "interventions_for_cause", {"cause": entity_id})
         kinds = {str(r["slug"]): str(r["label"]) for r in state.catalog.select(state.backend, "intervention_types")}
