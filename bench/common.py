@@ -99,13 +99,23 @@ def start_rdflib_endpoint(tmp_dir: Path) -> tuple[str, subprocess.Popen]:
 
 
 def stop_process(process: subprocess.Popen) -> None:
+    """Terminate one process we started and any children it left (our SPARQL workers)."""
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.Error:
+        children = []
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    for child in children:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
 
 
 # ------------------------------------------------------------------------------------------ stored queries
@@ -168,11 +178,14 @@ def latency_summary(latencies_s: list[float]) -> dict[str, float | int]:
             "p99_ms": ms(percentile(values, 99)), "max_ms": ms(values[-1]) if values else float("nan")}
 
 
-def code_version() -> dict[str, Any]:
+def code_version(root: Path = ROOT) -> dict[str, Any]:
     """The commit measured, and any uncommitted change to the service (others edit the same checkout)."""
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False).stdout
 
+    if not (root / ".git").exists() and (root / "COMMIT").is_file():  # a `git archive` snapshot, commit noted
+        return {"commit": (root / "COMMIT").read_text().strip(), "uncommitted_service_files": [],
+                "uncommitted_diff_sha256": None}
     dirty = git("status", "--porcelain", "--", "kg_service", "queries", "ontology", "pyproject.toml").splitlines()
     diff = git("diff", "HEAD", "--", "kg_service", "queries", "ontology", "pyproject.toml")
     return {"commit": git("rev-parse", "--short", "HEAD").strip(), "uncommitted_service_files": [d[3:] for d in dirty],
@@ -190,6 +203,18 @@ def stamp() -> str:
 
 
 # ----------------------------------------------------------------------------------------------- memory
+
+def cpu_seconds(procs: Iterable[psutil.Process]) -> float:
+    """User + system CPU seconds of these processes (those already gone count 0)."""
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
 
 @dataclass
 class TreeSampler:
@@ -221,16 +246,9 @@ class TreeSampler:
 
     def _cpu_seconds(self) -> float:
         """User + system CPU of the tree, counting children that were respawned during the run."""
-        total = 0.0
         for proc in self._tree():
             self._known.setdefault(proc.pid, proc)
-        for pid, proc in list(self._known.items()):
-            try:
-                times = proc.cpu_times()
-                total += times.user + times.system
-            except psutil.Error:
-                pass
-        return total
+        return cpu_seconds(list(self._known.values()))
 
     def sample(self) -> None:
         main = children = 0.0

@@ -1,6 +1,10 @@
 """Side by side, in one run: our service (friendly REST endpoints, stored-query runner and /sparql), the
 Oxigraph server and rdflib-endpoint, all on the same N-Quads, all on 127.0.0.1, the same queries.
 
+For latency under a realistic mix and for checking that every engine returns the same rows. Its req/s are
+bounded by this Python client (about 1.5-1.9k req/s here): throughput and its ratios come from
+bench/run.py, which drives every target with wrk.
+
     python bench/compare.py                               # 400 requests per query and target, 8 clients
     python bench/compare.py --requests 1000 --concurrency 16 --only interventions_for_cause
 

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kg_service import __version__
 from kg_service.api import (
     admin,
+    ask,
     causes,
     entities,
     interventions,
@@ -89,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # In front of FastAPI's own stack (pure ASGI): security headers, metrics and the access log of every
     # response, then the answers this graph version already gave, replayed from bytes.
     app.front = RequestObserver(CachedAnswers(app.serve_routed, holder), metrics)
-    for module in (search, causes, interventions, symptoms, paths, queries, entities, operations, admin):
+    for module in (search, ask, causes, interventions, symptoms, paths, queries, entities, operations, admin):
         app.include_router(module.router)
     app.include_router(symptoms.mechanisms_router)
     app.include_router(sparql_router.router)

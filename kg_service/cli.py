@@ -1,4 +1,4 @@
-"""kg-service: serve, query, validate, export. Thin: every command calls the same code the tests use."""
+"""kg-service: serve, query, ask, validate, export. Thin: every command calls the same code the tests use."""
 
 from __future__ import annotations
 
@@ -69,6 +69,12 @@ def cmd_query(args: argparse.Namespace) -> int:
     return run_query(_settings(args), args.sparql, args.format, sys.stdout)
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    from kg_service.ask.console import run_ask
+
+    return run_ask(_settings(args), args.question, args.json, sys.stdout)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from kg_service.validation import validate_ontology
 
@@ -116,6 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("sparql", help="the query text, or @file.rq")
     query.add_argument("--format", default="table", choices=["table", "json", "csv", "tsv", "ttl"])
     query.set_defaults(func=cmd_query)
+
+    ask = sub.add_parser("ask", help="answer a plain-English question from the stored queries, with evidence "
+                                     "(exit 0 answered, 1 declined, 2 no question)")
+    _add_graph_options(ask)
+    ask.add_argument("question", help='e.g. "What helps knee synovitis at night?"')
+    ask.add_argument("--json", action="store_true", help="print the same JSON as GET /api/ask")
+    ask.set_defaults(func=cmd_ask)
 
     validate = sub.add_parser("validate", help="check the ontology: syntax, labels, SHACL, HermiT, OWL API")
     validate.add_argument("--ontology", dest="ontology_dir", type=Path)

@@ -42,8 +42,9 @@ class ServiceState:
         return f'"{self.loaded.version}"'
 
 
-def build_state(settings: Settings, loaded: LoadedGraph | None = None) -> ServiceState:
-    """Load the ontology, open the backend and build the search index from stored queries."""
+def build_state(settings: Settings, loaded: LoadedGraph | None = None, sparql_workers: bool = True) -> ServiceState:
+    """Load the ontology, open the backend and build the search index from stored queries; `sparql_workers=False`
+    skips the /sparql worker pool (a command such as `kg-service ask` never runs user SPARQL)."""
     loaded = loaded or load_graph(settings.ontology_dir)
     catalog = Catalog.load(settings.queries_dir)
     backend = create_backend(settings, loaded)
@@ -51,7 +52,7 @@ def build_state(settings: Settings, loaded: LoadedGraph | None = None) -> Servic
     from kg_service.sparql.executor import create_runner
     from kg_service.sparql.runaway import RunawayGuard
 
-    runner = RunawayGuard(create_runner(settings, loaded), settings.query_timeout_s)
+    runner = RunawayGuard(create_runner(settings, loaded), settings.query_timeout_s) if sparql_workers else None
     return ServiceState(settings=settings, loaded=loaded, backend=backend, catalog=catalog, search=search,
                         runner=runner)
 
