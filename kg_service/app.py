@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kg_service import __version__
 from kg_service.api import (
@@ -22,8 +23,9 @@ from kg_service.api import (
     search,
     symptoms,
 )
+from kg_service.api.common import CachedAnswers
 from kg_service.api.openapi import install_openapi
-from kg_service.api.operations import install_metrics
+from kg_service.api.operations import RequestObserver, install_metrics
 from kg_service.errors import install_problem_handlers
 from kg_service.reload import reload_on_signal
 from kg_service.settings import Settings
@@ -44,6 +46,21 @@ Every error is `application/problem+json` (RFC 9457) with a stable `type`.
 """
 
 
+class ServiceApp(FastAPI):
+    """FastAPI, with a lean front (`front`) that every HTTP request passes before FastAPI's own stack."""
+
+    front: ASGIApp | None = None
+
+    async def serve_routed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is None or scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+        else:
+            await self.front(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     holder = StateHolder(build_state(settings))
@@ -58,18 +75,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         holder.current.close()
 
     # /docs is served by kg_service.web from vendored Swagger UI assets (FastAPI's default loads a CDN).
-    app = FastAPI(title="Knee-soreness knowledge graph", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = ServiceApp(title="Knee-soreness knowledge graph", version=__version__, description=DESCRIPTION,
+                     lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.kg = holder
     app.state.settings = settings
     install_problem_handlers(app)
-    metrics = install_metrics(app)
+    metrics = install_metrics(app, holder)
     holder.observe_queries = lambda name, seconds: metrics.query_duration.labels(name).observe(seconds)
     holder.current.catalog.observer = holder.observe_queries
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                        allow_methods=["GET", "POST", "HEAD", "OPTIONS"], allow_headers=["*"],
                        expose_headers=["ETag", "Link", "Retry-After", "X-Result-Truncated", "Warning"])
-    app.add_middleware(ClientDisconnectWatch)  # outermost: lets /sparql stop the query of a client that left
+    app.add_middleware(ClientDisconnectWatch)  # lets /sparql stop the query of a client that left
+    # In front of FastAPI's own stack (pure ASGI): security headers, metrics and the access log of every
+    # response, then the answers this graph version already gave, replayed from bytes.
+    app.front = RequestObserver(CachedAnswers(app.serve_routed, holder), metrics)
     for module in (search, ask, causes, interventions, symptoms, paths, queries, entities, operations, admin):
         app.include_router(module.router)
     app.include_router(symptoms.mechanisms_router)

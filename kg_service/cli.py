@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -27,15 +29,39 @@ def _add_graph_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint", help="SPARQL endpoint URL for --backend remote")
 
 
+SETTING_ENV = {"ontology_dir": "KG_ONTOLOGY_DIR", "backend": "KG_BACKEND", "endpoint": "KG_ENDPOINT",
+               "query_timeout_s": "KG_QUERY_TIMEOUT_S", "worker_count": "KG_WORKER_COUNT", "store_dir": "KG_STORE_DIR",
+               "data_files": "KG_DATA_FILES"}
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
+    if args.server == "uvicorn" and args.processes == 1:
+        import uvicorn
+
+        from kg_service.app import create_app
+
+        app = create_app(_settings(args))
+        # Access logs are structured JSON from the app itself (kg_service.access), so uvicorn's are off.
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+        return 0
+    # Several processes (or granian): each process builds its own app from the same settings, passed through
+    # the environment; each loads the graph and runs its own SPARQL workers, and a reload (SIGHUP or
+    # /admin/reload) reaches one process: restart the service after an edit instead.
+    for key, env in SETTING_ENV.items():
+        value = getattr(args, key, None)
+        if value is not None:  # a list setting travels as JSON, the form pydantic-settings reads
+            os.environ[env] = json.dumps([str(v) for v in value]) if isinstance(value, list) else str(value)
+    if args.server == "granian":
+        from granian import Granian
+
+        Granian("kg_service.app:create_app", factory=True, interface="asgi", address=args.host, port=args.port,
+                workers=args.processes, log_level=args.log_level, log_access=False).serve()
+        return 0
     import uvicorn
 
-    from kg_service.app import create_app
-
-    logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
-    app = create_app(_settings(args))
-    # Access logs are structured JSON from the app itself (kg_service.access), so uvicorn's are off.
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    uvicorn.run("kg_service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.processes,
+                log_level=args.log_level, access_log=False)
     return 0
 
 
@@ -91,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="extra RDF (.nt, .nq, .ttl) loaded into the asserted graph, inferred over and versioned")
     serve.add_argument("--store-dir", dest="store_dir", type=Path,
                        help="where the on-disk store is kept by version (default: ~/.cache/kg-service/store)")
+    serve.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn",
+                       help="HTTP server (granian: Rust, faster per request; needs pip install granian)")
+    serve.add_argument("--processes", type=int, default=1,
+                       help="HTTP server processes; each loads the graph and runs its own SPARQL workers")
     serve.set_defaults(func=cmd_serve)
 
     query = sub.add_parser("query", help="run one SPARQL query against the ontology and print the result")

@@ -90,6 +90,22 @@ class QueryTooComplex(Problem):
     slug, status, title = "query-too-complex", 400, "Query is nested too deeply"
 
 
+class UnsupportedFunction(Problem):
+    slug, status, title = "unsupported-function", 400, "The query calls a function this endpoint does not have"
+
+
+class QueryNotEvaluable(Problem):
+    slug, status, title = "query-not-evaluable", 400, "The engine could not evaluate the query"
+
+
+class ClientBudgetSpent(Problem):
+    slug, status, title = "client-budget-spent", 429, "This client used its share of query time"
+
+
+class ResultTooLarge(Problem):
+    slug, status, title = "result-too-large", 400, "The result is over the size limit"
+
+
 class UpdateRefused(Problem):
     slug, status, title = "update-refused", 403, "This endpoint is read-only"
 
@@ -138,7 +154,7 @@ def problem_response(problem: Problem, instance: str | None = None) -> JSONRespo
 def _http_problem(status: int, detail: str) -> Problem:
     by_status: dict[int, type[Problem]] = {404: NotFound, 405: MethodNotAllowed, 400: BadRequest,
                                            401: Unauthorized, 403: Forbidden, 406: UnacceptableFormat,
-                                           413: PayloadTooLarge, 415: UnsupportedMediaType}
+                                           413: PayloadTooLarge, 415: UnsupportedMediaType, 429: ClientBudgetSpent}
     cls = by_status.get(status)
     if cls is None:
         problem = Problem(detail)

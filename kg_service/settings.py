@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     max_query_chars: int = Field(16_384, ge=64, description="Longest accepted query text.")
     max_body_bytes: int = Field(65_536, ge=256, description="Largest accepted request body.")
     max_nesting_depth: int = Field(24, ge=4, description="Deepest accepted bracket nesting in a query.")
+    max_triple_patterns: int = Field(80, ge=1, description="Most triple patterns (about) in one query.")
+    max_operators: int = Field(1000, ge=1, description="Most operators in one query (long chains crash engines).")
+    client_budget_s: float = Field(60.0, ge=0, description="Worker-seconds per minute one client address may use "
+                                   "on /sparql before 429 (0 turns the budget off).")
+    client_budget_exempt: list[str] = Field(["127.0.0.1", "::1"], description="Client addresses without a budget: "
+                                            "the machine itself (operators, local notebooks, the load test); "
+                                            "behind a local reverse proxy the address is X-Forwarded-For's.")
     max_result_rows: int = Field(10_000, ge=1, description="Rows returned before a result is truncated.")
     max_result_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="Bytes returned before truncation.")
     max_accept_ranges: int = Field(32, ge=1, description="Media ranges of an Accept header that are read.")

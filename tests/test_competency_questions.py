@@ -79,7 +79,7 @@ def answer_labels(client: httpx.Client, q: dict) -> list[str]:
 @pytest.mark.parametrize("question", QUESTIONS, ids=[q["id"] for q in QUESTIONS])
 def test_competency_question(backend_client: httpx.Client, question: dict) -> None:
     labels = answer_labels(backend_client, question)
-    missing = [p for p in question["expect"] if not any(re.search(p, label, re.I) for label in labels)]
-    forbidden = [label for label in labels for p in question.get("forbid", []) if re.search(p, label, re.I)]
+    missing = [p for p in question["expect"] if not any(re.search(p, label, re.IGNORECASE) for label in labels)]
+    forbidden = [label for label in labels for p in question.get("forbid", []) if re.search(p, label, re.IGNORECASE)]
     assert not missing, f"{question['id']} {question['question']}: nothing matches {missing} in {labels}"
     assert not forbidden, f"{question['id']} {question['question']}: forbidden answers {forbidden}"

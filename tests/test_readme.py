@@ -16,7 +16,7 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 
 
 def blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
 
 
 def curl_commands() -> list[list[str]]:
@@ -59,7 +59,7 @@ def test_sparqlwrapper_example_prints_the_osteoarthritis_interventions(server: R
 
 def test_counts_table_matches_the_ontology(client: httpx.Client) -> None:
     stats = client.get("/api/queries/ontology_statistics").json()["bindings"][0]
-    table = dict(re.findall(r"^\| ([a-z ]+) \| (\d+) \|$", README, flags=re.M))
+    table = dict(re.findall(r"^\| ([a-z ]+) \| (\d+) \|$", README, flags=re.MULTILINE))
     names = {"classes": "classes", "object properties": "object_properties",
              "datatype properties": "datatype_properties", "individuals": "individuals",
              "recommendations": "recommendations", "evidence spans": "evidence_spans",

@@ -8,6 +8,7 @@ GIL), so every attack runs against an rdflib-backed server as well as the defaul
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -267,7 +268,7 @@ def test_memory_bomb_is_stopped_and_memory_stays_bounded(api: httpx.Client, hard
     ("SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 30 + "?o" + ")" * 30 + ") }", 400, "query-too-complex"),
     ("SELECT * WHERE { " + " . ".join(f"?s{i} <urn:p> ?o{i}" for i in range(300)) + " }", 400, "query-too-complex"),
     ("SELECT * WHERE { ?s ?p ?o FILTER(" + " || ".join(["?o = 0"] * 10000) + ") }", 413, "payload-too-large"),
-    ("SELECT (" + "+".join(["1"] * 8000) + " AS ?x) {}", 503, "query-timeout"),
+    ("SELECT (" + "+".join(["1"] * 8000) + " AS ?x) {}", 400, "query-too-complex"),
     ("SELECT * WHERE { ?s " + "/".join(["<urn:p>"] * 500) + " ?o }", 503, "query-timeout"),
 ], ids=["40-braces", "3000-braces", "30-parens", "300-patterns", "130KB-or-chain", "16KB-plus-chain", "500-step-path"])
 def test_deep_long_and_huge_queries_are_refused_or_cut_and_the_server_lives(
@@ -416,7 +417,7 @@ def test_a_crashing_worker_fails_only_its_own_query_and_is_respawned(pool: Worke
     assert failed.value.status == 500 and failed.value.extra["limit"] == limit
     respawn = wait_for_idle_worker(pool)
     assert pool.idle.queue[0].process.pid != pid and gone(pid)
-    assert b'"boolean": true' in pool.run(job("ASK { ?s ?p ?o }"), timeout_s=10).body
+    assert json.loads(pool.run(job("ASK { ?s ?p ?o }"), timeout_s=10).body)["boolean"] is True
     print(f"\nrespawn after {signal.Signals(signal_number).name}: {respawn * 1000:.0f} ms")
 
 
@@ -430,14 +431,14 @@ def test_deadline_kills_and_respawns_with_measured_accuracy(pool: WorkerPool) ->
     assert gone(pid)
     respawn = wait_for_idle_worker(pool)
     print(f"\ndeadline overshoot {overshoot * 1000:.0f} ms, respawn {respawn * 1000:.0f} ms")
-    assert b'"boolean": true' in pool.run(job("ASK { ?s ?p ?o }"), timeout_s=10).body
+    assert json.loads(pool.run(job("ASK { ?s ?p ?o }"), timeout_s=10).body)["boolean"] is True
 
 
 def test_a_worker_that_died_while_idle_is_replaced_not_used(pool: WorkerPool) -> None:
     pid = pool.idle.queue[0].process.pid
     os.kill(pid, signal.SIGKILL)
     time.sleep(0.1)
-    assert b'"boolean": true' in pool.run(job("ASK { ?s ?p ?o }"), timeout_s=10).body
+    assert json.loads(pool.run(job("ASK { ?s ?p ?o }"), timeout_s=10).body)["boolean"] is True
     assert pool.idle.queue[0].process.pid != pid and pool.stats.crashed == 1
 
 

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Path, Request, Response
-from rdflib import BNode, Literal
 
 from kg_service.api.common import State, cached_response
 from kg_service.api.models import QueryRunResponse, StoredQueryInfo
 from kg_service.errors import BadRequest, NotFound
+from kg_service.sparql.results import json_term
 
 router = APIRouter(prefix="/api/queries", tags=["stored queries"])
-
-
-def _json_term(term) -> dict[str, str]:
-    """One term in the SPARQL 1.1 Query Results JSON shape."""
-    if isinstance(term, Literal):
-        value = {"type": "literal", "value": str(term)}
-        if term.language:
-            value["xml:lang"] = term.language
-        elif term.datatype:
-            value["datatype"] = str(term.datatype)
-        return value
-    return {"type": "bnode" if isinstance(term, BNode) else "uri", "value": str(term)}
 
 
 @router.get("", response_model=list[StoredQueryInfo], summary="Every stored query, with its parameters and SPARQL")
@@ -64,6 +52,6 @@ def run_query(request: Request, state: State,
         rows = state.backend.select(query.text, bindings)
         variables = list(dict.fromkeys(k for row in rows for k in row))
         return {"query": name, "variables": variables,
-                "bindings": [{k: _json_term(v) for k, v in row.items()} for row in rows]}
+                "bindings": [{k: json_term(v) for k, v in row.items()} for row in rows]}
 
     return cached_response(request, state, compute)

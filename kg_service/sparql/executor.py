@@ -22,16 +22,23 @@ import httpx
 from kg_service.errors import (
     BackendUnavailable,
     Overloaded,
+    PayloadTooLarge,
+    Problem,
     QueryFailed,
+    QueryNotEvaluable,
     QuerySyntaxError,
     QueryTimeout,
     QueryTooComplex,
     RefusedFeature,
+    ResultTooLarge,
+    UnsupportedFunction,
 )
 from kg_service.graph import LoadedGraph
 from kg_service.settings import Settings
+from kg_service.sparql.prechecks import QUERY_BASE
 from kg_service.sparql.results import Serialized
 from kg_service.sparql.worker import (
+    UNKNOWN_FUNCTION,
     Engine,
     Failure,
     Job,
@@ -52,18 +59,34 @@ class Cancelled(Exception):
     """The client went away; its query was stopped."""
 
 
+class QueryControl(threading.Event):
+    """The cancel flag of one query, which also reports how long the query held a worker (for the client budget)."""
+
+    worker_seconds: float = 0.0
+
+
 class PoolClosed(Exception):
     """The pool belongs to a graph version that a reload replaced before the query got a worker."""
 
 
+_FAILURES: dict[str, tuple[type[Problem], str | None]] = {
+    "syntax": (QuerySyntaxError, "Check the query near the position given."),
+    "query-syntax-error": (QuerySyntaxError, "Check the query near the position given."),
+    "refused": (RefusedFeature, None), "refused-feature": (RefusedFeature, None),
+    "too-complex": (QueryTooComplex, "Flatten nested groups or long operator chains."),
+    "query-too-complex": (QueryTooComplex, "Flatten nested groups or long operator chains."),
+    "payload-too-large": (PayloadTooLarge, None),
+    "function": (UnsupportedFunction, ("Use the SPARQL 1.1 built-in functions and XSD casts; extension functions "
+                                      "are not available here.")),
+    "evaluation": (QueryNotEvaluable, "Check the query's expressions and types."),
+}
+
+
 def failure_to_problem(failure: Failure) -> Exception:
-    if failure.kind == "syntax":
-        return QuerySyntaxError(failure.message, hint="Check the query near the position given.", **failure.extra)
-    if failure.kind == "refused":
-        return RefusedFeature(failure.message)
-    if failure.kind == "too-complex":
-        return QueryTooComplex(failure.message, hint="Flatten nested groups or long operator chains.")
-    return QueryFailed(failure.message, **failure.extra)
+    """A worker's Failure as the problem the client gets: always a 4xx for what the query did, a 5xx only for a
+    worker that ran out of memory or crashed."""
+    cls, hint = _FAILURES.get(failure.kind, (QueryFailed, None))
+    return cls(failure.message, hint=hint, **failure.extra)
 
 
 def forkserver_context() -> Any:
@@ -192,7 +215,8 @@ class WorkerPool:
             # Waiting for a worker has its own bound; the deadline counts only the query's own run, so a query
             # that merely queued behind a slow one is not killed (nor remembered as a runaway).
             worker = self._idle_worker(time.monotonic() + self.settings.queue_timeout_s)
-            deadline = time.monotonic() + timeout_s
+            held_from = time.monotonic()
+            deadline = held_from + timeout_s
             try:
                 worker.connection.send(job)
                 while not worker.connection.poll(POLL_S):
@@ -219,6 +243,9 @@ class WorkerPool:
                                   hint="Reduce what the query builds (long strings, huge joins, deep nesting).",
                                   limit="memory" if code == -6 else "crash",
                                   limit_megabytes=self.settings.worker_memory_mb) from None
+            finally:
+                if isinstance(cancel, QueryControl):
+                    cancel.worker_seconds = time.monotonic() - held_from
             self._release(worker)
             if isinstance(result, Failure):
                 raise failure_to_problem(result)
@@ -273,7 +300,8 @@ class RemoteRunner:
         deadline = started + timeout_s
         public = [str(g) for g in PUBLIC_GRAPHS]
         default, named = query_dataset(job, verdict) or (public, public)
-        form: dict[str, Any] = {"query": job.query, "default-graph-uri": list(default),
+        # Relative IRIs resolve against the ontology base on every engine, not the remote endpoint's URL.
+        form: dict[str, Any] = {"query": f"BASE <{QUERY_BASE}>\n{job.query}", "default-graph-uri": list(default),
                                 "named-graph-uri": list(named)}
         remaining = max(0.05, deadline - time.monotonic())
         try:
@@ -282,6 +310,11 @@ class RemoteRunner:
                 if response.status_code == 400:
                     raise QuerySyntaxError("The remote SPARQL endpoint rejected the query as malformed.")
                 if response.status_code != 200:
+                    said = response.read()[:4096].decode("utf-8", "replace")
+                    function = UNKNOWN_FUNCTION.search(said)
+                    if function:  # the Oxigraph server answers 500 where the embedded engine raises
+                        raise UnsupportedFunction(f"The function {function.group(1)} is not supported by this "
+                                                  "endpoint.", function=function.group(1)[1:-1])
                     raise BackendUnavailable(f"The remote SPARQL endpoint answered {response.status_code}.")
                 answered = response.headers.get("content-type", "").split(";")[0].strip().lower()
                 if answered != job.media_type:  # passing it on under our label would mislabel it
@@ -299,8 +332,8 @@ class RemoteRunner:
                                            limit_seconds=timeout_s)
                     if len(body) > job.limits.bytes:
                         # Someone else's document cannot be cut cleanly: refuse rather than send half of it.
-                        raise QueryFailed(f"The result is over the limit of {job.limits.bytes} bytes.",
-                                          hint="Add LIMIT, or select fewer variables.", limit="bytes")
+                        raise ResultTooLarge(f"The result is over the limit of {job.limits.bytes} bytes.",
+                                             hint="Add LIMIT, or select fewer variables.", limit="bytes")
         except httpx.TimeoutException:
             raise QueryTimeout(f"The remote endpoint did not answer within {timeout_s:g} s.",
                                headers={"Retry-After": "1"}, limit="time", limit_seconds=timeout_s) from None

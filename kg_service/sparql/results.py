@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+import pyoxigraph
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Identifier
@@ -49,7 +50,8 @@ class Serialized:
     truncated: str | None = None  # e.g. "rows=10000" or "bytes=8388608"
 
 
-def _json_term(term: Identifier) -> dict[str, str]:
+def json_term(term: Identifier) -> dict[str, str]:
+    """One term in the SPARQL 1.1 Query Results JSON shape (the service's only writer of it)."""
     if isinstance(term, URIRef):
         return {"type": "uri", "value": str(term)}
     if isinstance(term, BNode):
@@ -109,7 +111,7 @@ def serialize_solutions(variables: Sequence[str], rows: Iterable[Sequence[Identi
     if media_type == JSON_RESULTS:
         head = '{"head":{"vars":' + json.dumps(list(variables)) + '},"results":{"bindings":['
         tail, separator = "]}}", ","
-        row_text = lambda row: json.dumps({v: _json_term(t) for v, t in zip(variables, row) if t is not None},
+        row_text = lambda row: json.dumps({v: json_term(t) for v, t in zip(variables, row) if t is not None},
                                           ensure_ascii=False)
     elif media_type == XML_RESULTS:
         head = ('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>'
@@ -144,6 +146,56 @@ def serialize_solutions(variables: Sequence[str], rows: Iterable[Sequence[Identi
         count += 1
     parts.append(tail)
     return Serialized("".join(parts).encode(), media_type, count, truncated)
+
+
+_NATIVE_FORMATS = {JSON_RESULTS: pyoxigraph.QueryResultsFormat.JSON, XML_RESULTS: pyoxigraph.QueryResultsFormat.XML,
+                   CSV: pyoxigraph.QueryResultsFormat.CSV, TSV: pyoxigraph.QueryResultsFormat.TSV}
+# Bytes that end one row and start the next in Oxigraph's output; a literal may hold them too (JSON, CSV), so
+# their count bounds the rows from above: under the row limit for sure, or the row-by-row writer decides.
+_ROW_MARKS = {JSON_RESULTS: b"},{", XML_RESULTS: b"<result>", CSV: b"\n", TSV: b"\n"}
+
+
+class _OverCap(Exception):
+    pass
+
+
+class _CappedSink:
+    """A file-like object for Oxigraph's writer that refuses to grow past `cap` bytes."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap, self.size, self.parts = cap, 0, []
+
+    def write(self, chunk: bytes) -> int:
+        self.size += len(chunk)
+        if self.size > self.cap:
+            raise _OverCap()
+        self.parts.append(bytes(chunk))
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+
+def serialize_native(result: pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean, media_type: str,
+                     limits: Limits) -> Serialized | None:
+    """Oxigraph's own result writer (C speed, W3C formats), or None when the answer might be over a limit and
+    must be cut between rows by `serialize_solutions` instead."""
+    if isinstance(result, pyoxigraph.QueryBoolean):
+        return Serialized(result.serialize(format=_NATIVE_FORMATS[media_type]), media_type, 1)
+    sink = _CappedSink(limits.bytes)
+    try:
+        result.serialize(sink, format=_NATIVE_FORMATS[media_type])
+    except _OverCap:
+        return None  # stopped at the byte limit: never more than that in memory
+    body = b"".join(sink.parts)
+    marks = body.count(_ROW_MARKS[media_type])
+    if media_type == JSON_RESULTS:
+        rows = marks + 1 if b'"bindings":[{' in body else 0
+    elif media_type == XML_RESULTS:
+        rows = marks
+    else:
+        rows = max(marks - 1, 0)  # the header line
+    return Serialized(body, media_type, rows) if rows <= limits.rows else None
 
 
 def serialize_boolean(value: bool, media_type: str) -> Serialized:

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import threading
+import time
 from collections import OrderedDict
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Request, Response
 
-from kg_service.api.common import get_state, not_modified
+from kg_service.api.common import get_state, not_modified, remember_answer
 from kg_service.errors import UnacceptableFormat
 from kg_service.sparql import results as fmt
+from kg_service.sparql.budget import ClientBudget
 from kg_service.sparql.disconnect import SCOPE_KEY as CLIENT_GONE
-from kg_service.sparql.executor import Cancelled, PoolClosed
+from kg_service.sparql.executor import Cancelled, PoolClosed, QueryControl
 from kg_service.sparql.negotiation import choose
 from kg_service.sparql.prechecks import precheck
 from kg_service.sparql.protocol import QueryRequest, read_query_request
@@ -104,9 +105,30 @@ def _sparql_threads(request: Request) -> CapacityLimiter:
     return limiter
 
 
+def _client_budget(request: Request) -> ClientBudget:
+    """One budget per app, kept across reloads (a reload must not hand every client a fresh minute)."""
+    budget = getattr(request.app.state, "client_budget", None)
+    if budget is None:
+        settings = request.app.state.settings
+        budget = request.app.state.client_budget = ClientBudget(settings.client_budget_s,
+                                                                exempt=settings.client_budget_exempt)
+    return budget
+
+
 async def _run(request: Request, runner, job: Job, timeout: float):
-    """Run off the event loop; stop the query if the client goes away first."""
-    cancel = threading.Event()
+    """Run off the event loop, within the client's budget of worker time; stop the query if the client goes away."""
+    budget = _client_budget(request)
+    client = request.client.host if request.client else "unknown"
+    budget.check(client)
+    cancel = QueryControl()
+    started = time.monotonic()
+    try:
+        return await _run_cancellable(request, runner, job, timeout, cancel)
+    finally:
+        budget.charge(client, cancel.worker_seconds or time.monotonic() - started)
+
+
+async def _run_cancellable(request: Request, runner, job: Job, timeout: float, cancel: QueryControl):
     gone: asyncio.Event | None = request.scope.get(CLIENT_GONE)  # set by ClientDisconnectWatch
     task = asyncio.ensure_future(to_thread.run_sync(runner.run, job, timeout, cancel,
                                                     limiter=_sparql_threads(request)))
@@ -129,6 +151,10 @@ async def sparql(request: Request) -> Response:
       (400); `update=` / `application/sparql-update` get 403.
     * Every query has a deadline (503 `query-timeout` with `Retry-After`); `timeout=<seconds>` may shorten it (to 0.5 s at least).
       When all workers are busy the answer is 503 `overloaded` at once.
+    * Each client address may use `client_budget_s` seconds of worker time a minute; past it, 429
+      `client-budget-spent` with `Retry-After` (answers already cached still come).
+    * Relative IRIs resolve against `https://w3id.org/knee-soreness/`; an extension function is 400
+      `unsupported-function`.
     * A result over the row or byte limit is cut between rows and stays a complete document; the response then
       carries `X-Result-Truncated: rows=N` (or `bytes=N`) and a `Warning: 199` header. Page with LIMIT/OFFSET.
     * Responses carry an `ETag` (graph version + request); `If-None-Match` gives 304."""
@@ -144,7 +170,8 @@ async def sparql(request: Request) -> Response:
 
 async def _answer(request: Request, state: ServiceState, wanted: QueryRequest) -> Response:
     settings = state.settings
-    scanned = precheck(wanted.query, settings.max_query_chars, settings.max_nesting_depth)
+    scanned = precheck(wanted.query, settings.max_query_chars, settings.max_nesting_depth,
+                       settings.max_triple_patterns, settings.max_operators)
     if scanned.form in ("select", "ask"):
         offered, default = list(fmt.SOLUTION_FORMATS), fmt.JSON_RESULTS
     else:
@@ -156,7 +183,7 @@ async def _answer(request: Request, state: ServiceState, wanted: QueryRequest) -
         raise
     job = Job(query=wanted.query, media_type=media,
               limits=Limits(rows=settings.max_result_rows, bytes=settings.max_result_bytes),
-              default_graphs=wanted.default_graphs, named_graphs=wanted.named_graphs)
+              default_graphs=wanted.default_graphs, named_graphs=wanted.named_graphs, normalized=scanned.normalized)
     etag = _etag(state, job)
     headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept"}
     if not_modified(request, etag):
@@ -181,4 +208,4 @@ async def _answer(request: Request, state: ServiceState, wanted: QueryRequest) -
     if request.method == "HEAD":
         return Response(status_code=200, media_type=content_type,
                         headers={**headers, "Content-Length": str(len(cached.body))})
-    return Response(cached.body, media_type=content_type, headers=headers)
+    return remember_answer(request, state, Response(cached.body, media_type=content_type, headers=headers))

@@ -1,8 +1,8 @@
 """Queries that just ran past the deadline are refused at once for a while, instead of burning a worker again.
 
 Two workers are easy to exhaust: one hostile query a second, each holding a worker for the whole deadline,
-starves everyone else (measured in bench/load.py). Remembering the normalized text of every query cut at the
-deadline (comments and spacing do not make it new) turns each repeat into an immediate 503 with Retry-After,
+starves everyone else (measured in bench/load.py). Remembering the tokens of every query cut at the
+deadline (comments, spacing and keyword case do not make it new) turns each repeat into an immediate 503 with Retry-After,
 so the workers stay free for other queries. Per graph version, bounded in size and time.
 """
 
@@ -15,41 +15,10 @@ from collections import OrderedDict
 from typing import Any
 
 from kg_service.errors import QueryTimeout
+from kg_service.sparql.lexer import normalize
 
 REMEMBER_S = 300.0
 MAX_REMEMBERED = 1024
-
-
-def normalize(query: str) -> str:
-    """The query without comments and with whitespace collapsed; strings and IRIs are kept as written."""
-    out: list[str] = []
-    i, n = 0, len(query)
-    while i < n:
-        c = query[i]
-        if c == "#":
-            end = query.find("\n", i)
-            i = n if end < 0 else end
-        elif c in "\"'":
-            quote = query[i:i + 3] if query[i:i + 3] in ('"""', "'''") else c
-            j = i + len(quote)
-            while j < n and not query.startswith(quote, j):
-                j += 2 if query[j] == "\\" else 1
-            out.append(query[i:j + len(quote)])
-            i = j + len(quote)
-        elif c == "<" and (end := query.find(">", i)) > 0 and not any(ch.isspace() for ch in query[i:end]):
-            out.append(query[i:end + 1])
-            i = end + 1
-        elif c == "\\":  # an escape (e.g. ex:a\\#b): the next character is part of a name, not a comment
-            out.append(query[i:i + 2])
-            i += 2
-        elif c.isspace():
-            if out and out[-1] != " ":
-                out.append(" ")
-            i += 1
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out).strip()
 
 
 class RunawayGuard:
@@ -62,11 +31,11 @@ class RunawayGuard:
         self._cut: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _key(self, query: str) -> str:
-        return hashlib.sha256(normalize(query).encode()).hexdigest()
+    def _key(self, normalized: str) -> str:
+        return hashlib.sha256(normalized.encode()).hexdigest()
 
     def run(self, job: Any, timeout_s: float, cancel: threading.Event | None = None) -> Any:
-        key = self._key(job.query)
+        key = self._key(getattr(job, "normalized", None) or normalize(job.query))
         now = time.monotonic()
         with self._lock:
             cut_at = self._cut.get(key)

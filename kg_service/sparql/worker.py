@@ -1,9 +1,9 @@
-"""What runs inside a query worker process: parse, check the algebra, execute, serialize.
+"""What runs inside a query worker process: check the tokens, execute, serialize.
 
 Everything here may burn CPU, recurse deeply, allocate without bound or crash: the parent process kills
 and respawns the worker at the deadline, and RLIMIT_AS bounds its memory. The worker holds its own copy of
 the public graphs and can reach no network (socket timeout and an empty urllib opener as a backstop; SERVICE
-is refused lexically before the job is sent, and again here on the parsed algebra).
+is refused lexically before the job is sent, and again here; rdflib also checks its parsed algebra).
 """
 
 from __future__ import annotations
@@ -28,11 +28,14 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Identifier
 
 from kg_service.backends.terms import to_rdflib
+from kg_service.errors import Problem
 from kg_service.graph import PUBLIC_GRAPHS
+from kg_service.sparql.prechecks import QUERY_BASE, Scan, precheck
 from kg_service.sparql.results import (
     Limits,
     Serialized,
     serialize_boolean,
+    serialize_native,
     serialize_solutions,
     serialize_triples,
 )
@@ -42,6 +45,7 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 PUBLIC_LIST = ", ".join(f"<{g}>" for g in sorted(PUBLIC))
 WORKER_NICENESS = 10
 CHECK_CACHE_SIZE = 256  # parsed verdicts per worker: a repeated query skips rdflib's parse
+UNBOUNDED = 1 << 62
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class Job:
     default_graphs: tuple[str, ...] = ()  # the protocol's default-graph-uri values (already checked public)
     named_graphs: tuple[str, ...] = ()  # the protocol's named-graph-uri values
     check_only: bool = False  # parse and check, answer a Verdict: the remote backend's checks, under the deadline
+    normalized: str | None = None  # the query's tokens (lexer.normalize), when the caller already has them
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,7 @@ def _check(query: str) -> Checked:
     except ParseBaseException as exc:
         raise SyntaxProblem(exc.msg, exc.lineno, exc.col) from None
     try:
-        translated = translateQuery(parsed)
+        translated = translateQuery(parsed, base=QUERY_BASE)
     except (RecursionError, MemoryError):
         raise
     except Exception as exc:  # noqa: BLE001 - rdflib reports unknown prefixes etc. as bare Exception
@@ -223,7 +228,7 @@ class Engine:
             self.datasets[key] = built
         return self.datasets[key]
 
-    def run(self, job: Job, checked: Checked) -> Serialized:
+    def run(self, job: Job, checked: Checked | Scan) -> Serialized:
         dataset = query_dataset(job, checked)
         if self.backend == "rdflib":
             return self._run_rdflib(job, checked, dataset)
@@ -235,7 +240,14 @@ class Engine:
             default_graphs = [ox.NamedNode(g) for g in dataset[0]]
             named_graphs = [ox.NamedNode(g) for g in dataset[1]]
         # A plain string, and always an explicit dataset: never the whole store, never use_default_graph_as_union.
-        result = self.store.query(job.query, default_graph=default_graphs, named_graphs=named_graphs)
+        query = lambda: self.store.query(job.query, base_iri=QUERY_BASE, default_graph=default_graphs,
+                                         named_graphs=named_graphs)
+        result = query()
+        if not isinstance(result, ox.QueryTriples):
+            native = serialize_native(result, job.media_type, job.limits)  # Oxigraph's own writer when no cut is needed
+            if native is not None:
+                return native
+            result = query()  # over a limit: again, row by row, to cut between rows
         if isinstance(result, ox.QueryBoolean):
             return serialize_boolean(bool(result), job.media_type)
         if isinstance(result, ox.QueryTriples):
@@ -275,13 +287,26 @@ def _syntax(message: str, line: int | None, column: int | None) -> Failure:
     return Failure("syntax", f"{message} at line {line}, column {column}", {"line": line, "column": column})
 
 
+UNKNOWN_FUNCTION = re.compile(r"custom function (<[^>]*>) is not supported")
+
+
+def lexical_check(query: str) -> Scan:
+    """The HTTP process's pre-check again, without its size limits (already applied there): the worker never
+    trusts that its caller checked, and the tokens give the dataset the engine is handed."""
+    return precheck(query, UNBOUNDED, UNBOUNDED, UNBOUNDED, UNBOUNDED)
+
+
 def execute(engine: Engine, job: Job) -> Serialized | Verdict | Failure:
     """One query, start to finish, mapping every failure to a Failure the parent can report."""
     try:
-        checked = check_algebra(job.query)
+        scanned = lexical_check(job.query)
         if job.check_only:
-            return Verdict(checked.from_default, checked.from_named)
-        return engine.run(job, checked)
+            return Verdict(scanned.from_default, scanned.from_named)
+        if engine.backend == "rdflib":  # rdflib's own parse as well: its FROM/SERVICE handling must never run
+            return engine.run(job, check_algebra(job.query))
+        return engine.run(job, scanned)
+    except Problem as exc:
+        return Failure(exc.slug, exc.detail, dict(exc.extra))
     except SyntaxProblem as exc:
         return _syntax(str(exc), exc.line, exc.column)
     except Refused as exc:
@@ -290,13 +315,18 @@ def execute(engine: Engine, job: Job) -> Serialized | Verdict | Failure:
         return Failure("too-complex", "The query is nested or chained too deeply to evaluate.")
     except MemoryError:
         return Failure("failed", "The query needed more memory than a worker may use.", {"limit": "memory"})
-    except SyntaxError as exc:  # pyoxigraph's parser, when rdflib accepted the text: "error at L:C: message"
+    except SyntaxError as exc:  # pyoxigraph's parser: "error at L:C: message"
         match = _OXIGRAPH_POSITION.match(str(exc))
         if not match:
             return Failure("syntax", str(exc))
         return _syntax(match.group(3), int(match.group(1)), int(match.group(2)))
-    except Exception as exc:  # noqa: BLE001 - any engine failure is reported, never a crash of the pool
-        return Failure("failed", f"The engine could not evaluate the query: {type(exc).__name__}.")
+    except Exception as exc:  # noqa: BLE001 - any engine failure is the query's: a 4xx, never a crash of the pool
+        function = UNKNOWN_FUNCTION.search(str(exc))
+        if function:
+            return Failure("function", f"The function {function.group(1)} is not supported by this endpoint.",
+                           {"function": function.group(1)[1:-1]})
+        return Failure("evaluation", f"The engine could not evaluate the query: {type(exc).__name__}: "
+                                     f"{str(exc)[:200]}")
 
 
 def worker_main(connection: Any, source: str | bytes, backend: str, memory_mb: int | None,

@@ -1,0 +1,160 @@
+"""The per-request path: answers served from bytes before routing carry exactly what the routed answer carried
+(CORS, security headers, ETag/304); /metrics shows the worker pool; base IRIs, extension functions and engine
+errors on every engine; the per-client budget of worker time (429)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from conftest import RunningServer, start_server, stop_server
+
+from kg_service.errors import ClientBudgetSpent
+from kg_service.sparql.budget import ClientBudget
+
+VOLATILE = {"date", "server"}
+
+
+def comparable(response: httpx.Response) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k not in VOLATILE}
+
+
+@pytest.mark.parametrize("path,accept", [("/api/causes", None), ("/entity/osteoarthritis", "text/turtle"),
+                                         ("/entity/osteoarthritis", "text/html"),
+                                         ("/sparql?query=ASK%20%7B%7D%20%23fast", None)])
+def test_a_repeated_get_is_the_same_answer_with_the_same_headers(client: httpx.Client, path: str,
+                                                                 accept: str | None) -> None:
+    headers = {"Origin": "https://app.example"} | ({"Accept": accept} if accept else {})
+    first = client.get(path, headers=headers)
+    again = client.get(path, headers=headers)  # answered from the graph version's bytes, before routing
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content and comparable(again) == comparable(first)
+    assert again.headers["access-control-allow-origin"] == "*"
+    assert again.headers["x-content-type-options"] == "nosniff" and again.headers["x-frame-options"] == "DENY"
+    assert ("content-security-policy" in again.headers) == again.headers["content-type"].startswith("text/html")
+    revalidated = client.get(path, headers=headers | {"If-None-Match": again.headers["etag"]})
+    assert revalidated.status_code == 304 and revalidated.content == b""
+    assert revalidated.headers["etag"] == again.headers["etag"]
+    assert client.get(path, headers=headers | {"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_healthz_and_the_route_of_fast_answers_in_metrics(client: httpx.Client) -> None:
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    assert health.headers["x-content-type-options"] == "nosniff"
+    for _ in range(3):
+        client.get("/api/causes")
+    metrics = client.get("/metrics").text
+    assert re.search(r'kg_http_requests_total\{method="GET",route="/api/causes",status="200"\} [3-9]', metrics) \
+        or re.search(r'kg_http_requests_total\{method="GET",route="/api/causes",status="200"\} \d{2,}', metrics)
+    assert re.search(r'kg_http_requests_total\{method="GET",route="/healthz",status="200"\} \d', metrics)
+
+
+def test_metrics_export_the_worker_pool(client: httpx.Client) -> None:
+    client.get("/sparql", params={"query": "ASK { ?s ?p ?o } # pool"})
+    metrics = client.get("/metrics").text
+    for event in ("killed_at_deadline", "crashed", "cancelled", "refused_overload"):
+        assert re.search(rf'kg_sparql_worker_events_total\{{event="{event}"\}} \d', metrics), event
+    idle = re.search(r"^kg_sparql_workers_idle (\d+)", metrics, re.MULTILINE)
+    assert idle and 0 <= float(idle.group(1)) <= 2
+
+
+# -- W3C suite defects, on every engine ------------------------------------------------------------------------
+
+
+def test_relative_iris_resolve_against_the_ontology_base(backend_client: httpx.Client) -> None:
+    built = backend_client.get("/sparql", params={"query": "CONSTRUCT { <s> <p> 1 } WHERE {}", "format": "nt"})
+    assert built.status_code == 200, built.text
+    assert "<https://w3id.org/knee-soreness/s> <https://w3id.org/knee-soreness/p>" in built.text
+    empty_prefix = backend_client.get("/sparql", params={"query": "PREFIX : <> SELECT (:x AS ?x) {}"})
+    assert empty_prefix.status_code == 200, empty_prefix.text
+    assert empty_prefix.json()["results"]["bindings"][0]["x"]["value"] == "https://w3id.org/knee-soreness/x"
+
+
+def test_an_unknown_extension_function_is_a_400_naming_it(backend_client: httpx.Client) -> None:
+    response = backend_client.get("/sparql", params={
+        "query": "PREFIX ex: <http://example.org/fn#> SELECT (ex:frobnicate(1 + 2) AS ?f) {}"})
+    if response.status_code == 200:  # an engine may evaluate it as an error (unbound), as SPARQL allows
+        assert response.json()["results"]["bindings"] in ([], [{}])
+        return
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["type"].endswith("/unsupported-function") and "http://example.org/fn#frobnicate" in body["detail"]
+
+
+@pytest.mark.parametrize("query", ["SELECT * WHERE { <a><b>-1.0 }", "SELECT * WHERE { <a> <b> -1.0e2 }",
+                                   "SELECT (xsd:integer('x') AS ?n) {}", "SELECT (1/0 AS ?n) {}"])
+def test_engine_errors_are_never_a_5xx(backend_client: httpx.Client, query: str) -> None:
+    response = backend_client.get("/sparql", params={"query": query})
+    assert response.status_code < 500, response.text
+
+
+# -- the per-client budget of worker time ------------------------------------------------------------------------
+
+
+def test_the_budget_refuses_once_spent_and_comes_back() -> None:
+    budget = ClientBudget(1.0, window_s=0.5)
+    budget.check("10.0.0.1")
+    budget.charge("10.0.0.1", 0.7)
+    budget.check("10.0.0.1")  # 0.7 of 1.0 used
+    budget.charge("10.0.0.1", 0.7)
+    with pytest.raises(ClientBudgetSpent) as spent:
+        budget.check("10.0.0.1")
+    assert spent.value.status == 429 and int(spent.value.headers["Retry-After"]) >= 1
+    budget.check("10.0.0.2")  # another client is not affected
+    time.sleep(0.6)
+    budget.check("10.0.0.1")  # the window moved on
+    ClientBudget(0).charge("x", 100)  # 0 turns it off
+    ClientBudget(0).check("x")
+    local = ClientBudget(1.0, exempt=["127.0.0.1"])
+    local.charge("127.0.0.1", 100)
+    local.check("127.0.0.1")  # the machine itself has no budget
+
+
+@pytest.fixture(scope="module")
+def budgeted(tmp_path_factory) -> Iterator[RunningServer]:
+    running = start_server(tmp_path_factory.mktemp("budget"), "--timeout", "1",
+                           env={"KG_CLIENT_BUDGET_S": "1.5", "KG_CLIENT_BUDGET_EXEMPT": "[]"})
+    yield running
+    stop_server(running)
+
+
+def test_a_client_that_spent_its_budget_gets_429_but_cached_answers(budgeted: RunningServer) -> None:
+    with budgeted.client() as api:
+        cached = api.get("/sparql", params={"query": "ASK { ?s ?p ?o } # cached"})
+        assert cached.status_code == 200
+        for i in range(3):  # distinct slow queries: the runaway guard (exact repeats) does not see them
+            slow = api.get("/sparql", params={
+                "query": f"SELECT (COUNT(*) AS ?n{i}) WHERE {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }}"})
+            if slow.status_code == 429:
+                break
+            assert slow.status_code == 503
+        else:
+            slow = api.get("/sparql", params={"query": "ASK { ?s ?p ?o } # new"})
+        assert slow.status_code == 429, slow.text
+        body = slow.json()
+        assert body["type"].endswith("/client-budget-spent") and body["budget_seconds"] == 1.5
+        assert int(slow.headers["retry-after"]) >= 1
+        assert api.get("/sparql", params={"query": "ASK { ?s ?p ?o } # cached"}).status_code == 200
+        assert api.get("/api/causes").status_code == 200  # the friendly endpoints cost no worker time
+
+
+@pytest.mark.parametrize("server_args", [("--server", "granian", "--processes", "2"), ("--processes", "2")],
+                         ids=["granian-2", "uvicorn-2"])
+def test_serving_with_several_processes(tmp_path, server_args: tuple[str, ...]) -> None:
+    """Each process builds the same app from the settings the CLI passes on (here --timeout): answers, headers
+    and limits are the same whichever process a connection lands on."""
+    running = start_server(tmp_path, *server_args, "--timeout", "3")
+    try:
+        with running.client() as api:
+            causes = api.get("/api/causes")
+            assert causes.status_code == 200 and causes.headers["x-content-type-options"] == "nosniff"
+            asked = api.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
+            assert asked.status_code == 200 and asked.json()["boolean"] is True
+            slow = api.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"})
+            assert slow.status_code == 503 and "3 s" in slow.json()["detail"]
+    finally:
+        stop_server(running)
