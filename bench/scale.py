@@ -35,6 +35,7 @@ import psutil
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
+from common import stop_process as stop
 from generate import main as generate
 
 TOKEN = "scale-bench-token"
@@ -118,15 +119,6 @@ def start_service(args: list[str], log: Path) -> tuple[subprocess.Popen, str, fl
     url = f"http://127.0.0.1:{port}"
     wait_ready(url + "/readyz", process)
     return process, url, time.perf_counter() - started, sampler
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def search_queries(client: httpx.Client, count: int, seed: int) -> list[str]:
