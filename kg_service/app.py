@@ -31,6 +31,7 @@ from kg_service.reload import reload_on_signal
 from kg_service.settings import Settings
 from kg_service.sparql import router as sparql_router
 from kg_service.sparql.disconnect import ClientDisconnectWatch
+from kg_service.sparql.front import SparqlFront
 from kg_service.state import StateHolder, build_state
 from kg_service.web.routes import install_web
 
@@ -88,8 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        expose_headers=["ETag", "Link", "Retry-After", "X-Result-Truncated", "Warning"])
     app.add_middleware(ClientDisconnectWatch)  # lets /sparql stop the query of a client that left
     # In front of FastAPI's own stack (pure ASGI): security headers, metrics and the access log of every
-    # response, then the answers this graph version already gave, replayed from bytes.
-    app.front = RequestObserver(CachedAnswers(app.serve_routed, holder), metrics)
+    # response, then the answers this graph version already gave, replayed from bytes, then plain GET /sparql
+    # queries answered without FastAPI's routing.
+    app.front = RequestObserver(CachedAnswers(SparqlFront(app.serve_routed, app), holder), metrics)
     for module in (search, ask, causes, interventions, symptoms, paths, queries, entities, operations, admin):
         app.include_router(module.router)
     app.include_router(symptoms.mechanisms_router)

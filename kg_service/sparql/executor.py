@@ -8,6 +8,8 @@ short queue; beyond that requests get 503 at once with Retry-After.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import logging
 import math
 import multiprocessing
@@ -15,7 +17,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import httpx
 
@@ -145,6 +147,9 @@ class WorkerPool:
         self.admission = threading.BoundedSemaphore(settings.worker_count + settings.queue_size)
         self.stats = PoolStats()
         self.closed = False
+        # Coroutines waiting for a worker (run_async): a released worker goes to the first of them, else to idle.
+        self._waiters: collections.deque[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = collections.deque()
+        self._handover = threading.Lock()
         workers = [self._spawn() for _ in range(settings.worker_count)]
         for worker in workers:
             worker.wait_ready()
@@ -176,11 +181,61 @@ class WorkerPool:
         threading.Thread(target=respawn, daemon=True).start()
 
     def _release(self, worker: _Worker) -> None:
-        """Back to the idle queue, unless the pool was closed meanwhile (a reload): then it is stopped."""
+        """To the first coroutine waiting for a worker, else back to the idle queue; stopped instead if the pool
+        was closed meanwhile (a reload). Called from the event loop and from respawn threads alike."""
         if self.closed:
             worker.kill()
-        else:
+            return
+        with self._handover:
+            while self._waiters:
+                loop, waiter = self._waiters.popleft()
+                if not waiter.done():
+                    loop.call_soon_threadsafe(self._hand_over, waiter, worker)
+                    return
             self.idle.put(worker)
+
+    def _hand_over(self, waiter: asyncio.Future, worker: _Worker) -> None:
+        """On the waiter's loop: give it the worker, or release the worker again if the waiter gave up meanwhile."""
+        if waiter.done():
+            self._release(worker)
+        else:
+            waiter.set_result(worker)
+
+    def _usable(self, worker: _Worker) -> bool:
+        if self.closed:
+            worker.kill()
+            raise PoolClosed()
+        if worker.process.is_alive():
+            return True
+        self.stats.crashed += 1
+        self._replace(worker)
+        return False
+
+    async def _idle_worker_async(self, deadline: float) -> _Worker:
+        """run's _idle_worker for the event loop: waits without a thread, woken by _release."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if self.closed:
+                raise PoolClosed()
+            waiter: asyncio.Future | None = None
+            with self._handover:
+                try:
+                    worker = self.idle.get_nowait()
+                except queue.Empty:
+                    waiter = loop.create_future()
+                    self._waiters.append((loop, waiter))
+            if waiter is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    waiter.cancel()
+                    raise Overloaded("No SPARQL worker became free within the time limit.",
+                                     headers={"Retry-After": "2"})
+                try:
+                    worker = await asyncio.wait_for(waiter, min(remaining, CLOSED_POLL_S))
+                except TimeoutError:
+                    continue  # the waiter is cancelled; a worker handed to it meanwhile is released again
+            if self._usable(worker):
+                return worker
 
     def _idle_worker(self, deadline: float) -> _Worker:
         """A live idle worker; one that died while idle (e.g. killed from outside) is replaced, not used."""
@@ -195,23 +250,56 @@ class WorkerPool:
                 worker = self.idle.get(timeout=min(remaining, CLOSED_POLL_S))
             except queue.Empty:
                 continue
-            if self.closed:
-                worker.kill()
-                raise PoolClosed()
-            if worker.process.is_alive():
+            if self._usable(worker):
                 return worker
-            self.stats.crashed += 1
-            self._replace(worker)
 
-    def run(self, job: Job, timeout_s: float, cancel: threading.Event | None = None) -> Serialized:
+    def _admit(self) -> None:
         if not self.admission.acquire(blocking=False):
             self.stats.refused_overload += 1
             raise Overloaded("All SPARQL workers are busy and the queue is full.", hint="Retry in a few seconds.",
                              headers={"Retry-After": "2"})
+
+    def _limit(self, timeout_s: float) -> float:
+        """Never beyond the configured deadline, whatever the caller asks (a NaN would never expire)."""
+        limit = self.settings.query_timeout_s
+        return min(timeout_s, limit) if math.isfinite(timeout_s) and timeout_s > 0 else limit
+
+    def _timed_out(self, worker: _Worker, timeout_s: float) -> QueryTimeout:
+        self.stats.killed_at_deadline += 1
+        self._replace(worker)
+        return QueryTimeout(f"The query ran past the {timeout_s:g} s time limit and was stopped.",
+                            hint="Add LIMIT, narrow the patterns, or avoid cartesian products.",
+                            headers={"Retry-After": "1"}, limit="time", limit_seconds=timeout_s)
+
+    def _cancelled(self, worker: _Worker) -> Cancelled:
+        self.stats.cancelled += 1
+        self._replace(worker)
+        return Cancelled()
+
+    def _crashed(self, worker: _Worker) -> QueryFailed:
+        self.stats.crashed += 1
+        worker.process.join(timeout=1)
+        code = worker.process.exitcode
+        self._replace(worker)
+        log.warning("SPARQL worker died with exit code %s", code)
+        # A Rust allocation failure under RLIMIT_AS aborts (SIGABRT); a stack overflow segfaults.
+        cause = "it ran out of its memory limit" if code == -6 else "it crashed"
+        return QueryFailed(f"The worker evaluating the query stopped ({cause}); nothing else was affected.",
+                           hint="Reduce what the query builds (long strings, huge joins, deep nesting).",
+                           limit="memory" if code == -6 else "crash",
+                           limit_megabytes=self.settings.worker_memory_mb)
+
+    def _answer(self, worker: _Worker, result: Serialized | Failure) -> Serialized:
+        self._release(worker)
+        if isinstance(result, Failure):
+            raise failure_to_problem(result)
+        return result
+
+    def run(self, job: Job, timeout_s: float, cancel: threading.Event | None = None) -> Serialized:
+        """One query from a thread (the query CLI, the remote backend's checks): blocks until it is answered."""
+        self._admit()
         try:
-            # Never beyond the configured deadline, whatever the caller asks (a NaN would never expire).
-            limit = self.settings.query_timeout_s
-            timeout_s = min(timeout_s, limit) if math.isfinite(timeout_s) and timeout_s > 0 else limit
+            timeout_s = self._limit(timeout_s)
             # Waiting for a worker has its own bound; the deadline counts only the query's own run, so a query
             # that merely queued behind a slow one is not killed (nor remembered as a runaway).
             worker = self._idle_worker(time.monotonic() + self.settings.queue_timeout_s)
@@ -221,37 +309,70 @@ class WorkerPool:
                 worker.connection.send(job)
                 while not worker.connection.poll(POLL_S):
                     if cancel is not None and cancel.is_set():
-                        self.stats.cancelled += 1
-                        self._replace(worker)
-                        raise Cancelled()
+                        raise self._cancelled(worker)
                     if time.monotonic() > deadline:
-                        self.stats.killed_at_deadline += 1
-                        self._replace(worker)
-                        raise QueryTimeout(f"The query ran past the {timeout_s:g} s time limit and was stopped.",
-                                           hint="Add LIMIT, narrow the patterns, or avoid cartesian products.",
-                                           headers={"Retry-After": "1"}, limit="time", limit_seconds=timeout_s)
+                        raise self._timed_out(worker, timeout_s)
                 result = worker.connection.recv()
             except (EOFError, OSError):
-                self.stats.crashed += 1
-                worker.process.join(timeout=1)
-                code = worker.process.exitcode
-                self._replace(worker)
-                log.warning("SPARQL worker died with exit code %s", code)
-                # A Rust allocation failure under RLIMIT_AS aborts (SIGABRT); a stack overflow segfaults.
-                cause = "it ran out of its memory limit" if code == -6 else "it crashed"
-                raise QueryFailed(f"The worker evaluating the query stopped ({cause}); nothing else was affected.",
-                                  hint="Reduce what the query builds (long strings, huge joins, deep nesting).",
-                                  limit="memory" if code == -6 else "crash",
-                                  limit_megabytes=self.settings.worker_memory_mb) from None
+                raise self._crashed(worker) from None
             finally:
                 if isinstance(cancel, QueryControl):
                     cancel.worker_seconds = time.monotonic() - held_from
-            self._release(worker)
-            if isinstance(result, Failure):
-                raise failure_to_problem(result)
-            return result
+            return self._answer(worker, result)
         finally:
             self.admission.release()
+
+    async def run_async(self, job: Job, timeout_s: float, cancel: threading.Event | None = None,
+                        gone: Callable[[], Awaitable[bool]] | None = None) -> Serialized:
+        """run for the event loop, with no thread: the worker's pipe is watched by the loop itself (add_reader),
+        so a short query costs two pipe writes and one wake-up instead of a thread hand-off and a poll loop.
+        `gone` (asked only while a query runs long) tells whether the client went away: its worker is stopped."""
+        self._admit()
+        try:
+            timeout_s = self._limit(timeout_s)
+            worker = await self._idle_worker_async(time.monotonic() + self.settings.queue_timeout_s)
+            held_from = time.monotonic()
+            try:
+                outcome = await self._await_worker(worker, job, held_from + timeout_s, cancel, gone)
+                if outcome == "cancelled":
+                    raise self._cancelled(worker)
+                if outcome == "timeout":
+                    raise self._timed_out(worker, timeout_s)
+                result = worker.connection.recv()
+            except (EOFError, OSError):
+                raise self._crashed(worker) from None
+            except asyncio.CancelledError:  # the request's task was cancelled: the worker's state is unknown
+                self._replace(worker)
+                raise
+            finally:
+                if isinstance(cancel, QueryControl):
+                    cancel.worker_seconds = time.monotonic() - held_from
+            return self._answer(worker, result)
+        finally:
+            self.admission.release()
+
+    @staticmethod
+    async def _await_worker(worker: _Worker, job: Job, deadline: float, cancel: threading.Event | None,
+                            gone: Callable[[], Awaitable[bool]] | None) -> str:
+        """Send the job; wait until the worker's answer is readable ("ready"), the deadline ("timeout") or the
+        client's cancel ("cancelled"). The reader is removed before the caller may kill the worker."""
+        loop = asyncio.get_running_loop()
+        worker.connection.send(job)
+        readable = loop.create_future()
+        fd = worker.connection.fileno()
+        loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return "timeout"
+                done, _ = await asyncio.wait((readable,), timeout=min(POLL_S * 2, remaining))
+                if done:
+                    return "ready"
+                if (cancel is not None and cancel.is_set()) or (gone is not None and await gone()):
+                    return "cancelled"
+        finally:
+            loop.remove_reader(fd)
 
     def close(self) -> None:
         self.closed = True

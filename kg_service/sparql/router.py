@@ -129,12 +129,19 @@ async def _run(request: Request, runner, job: Job, timeout: float):
 
 
 async def _run_cancellable(request: Request, runner, job: Job, timeout: float, cancel: QueryControl):
-    gone: asyncio.Event | None = request.scope.get(CLIENT_GONE)  # set by ClientDisconnectWatch
+    watched: asyncio.Event | None = request.scope.get(CLIENT_GONE)  # set by ClientDisconnectWatch
+
+    async def gone() -> bool:
+        return watched.is_set() if watched is not None else await request.is_disconnected()
+
+    if getattr(runner, "asynchronous", False):  # the worker pool: awaited on the event loop, no thread, no task
+        return await runner.run_async(job, timeout, cancel, gone)
+    # A blocking runner (the remote store): in a thread of its own limiter, its cancel flag set from here.
     task = asyncio.ensure_future(to_thread.run_sync(runner.run, job, timeout, cancel,
                                                     limiter=_sparql_threads(request)))
     while not task.done():
         done, _ = await asyncio.wait({task}, timeout=DISCONNECT_POLL_S)
-        if not done and (gone.is_set() if gone is not None else await request.is_disconnected()):
+        if not done and await gone():
             cancel.set()
     return task.result()
 
@@ -162,8 +169,13 @@ async def sparql(request: Request) -> Response:
     wanted = await read_query_request(request, state.settings.max_body_bytes)
     if wanted.query is None:
         return _describe_service(request, state, wanted)
+    return await answer_query(request, wanted)
+
+
+async def answer_query(request: Request, wanted: QueryRequest) -> Response:
+    """The answer to one query request: the route's, and the ASGI front's (front.py) for plain GETs."""
     try:
-        return await _answer(request, state, wanted)
+        return await _answer(request, get_state(request), wanted)
     except PoolClosed:  # a reload swapped the graph while the query waited: answer from the new version
         return await _answer(request, get_state(request), wanted)
 
@@ -183,7 +195,8 @@ async def _answer(request: Request, state: ServiceState, wanted: QueryRequest) -
         raise
     job = Job(query=wanted.query, media_type=media,
               limits=Limits(rows=settings.max_result_rows, bytes=settings.max_result_bytes),
-              default_graphs=wanted.default_graphs, named_graphs=wanted.named_graphs, normalized=scanned.normalized)
+              default_graphs=wanted.default_graphs, named_graphs=wanted.named_graphs, normalized=scanned.normalized,
+              prechecked=True, from_default=scanned.from_default, from_named=scanned.from_named)
     etag = _etag(state, job)
     headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept"}
     if not_modified(request, etag):

@@ -34,7 +34,8 @@ class RunawayGuard:
     def _key(self, normalized: str) -> str:
         return hashlib.sha256(normalized.encode()).hexdigest()
 
-    def run(self, job: Any, timeout_s: float, cancel: threading.Event | None = None) -> Any:
+    def _refuse_repeat(self, job: Any) -> str:
+        """The query's key; raises QueryTimeout at once if the same tokens were cut at the deadline recently."""
         key = self._key(getattr(job, "normalized", None) or normalize(job.query))
         now = time.monotonic()
         with self._lock:
@@ -48,16 +49,37 @@ class RunawayGuard:
                                f"for {wait} s more, so that it cannot hold every worker.",
                                hint="Add LIMIT, narrow the patterns, or avoid cartesian products.",
                                headers={"Retry-After": str(wait)}, limit="time", repeated=True)
+        return key
+
+    def _remember(self, key: str, timeout_s: float) -> None:
+        if timeout_s < self.full_timeout_s:  # cut by the client's own lower timeout=: not a runaway
+            return
+        with self._lock:
+            self._cut[key] = time.monotonic()
+            self._cut.move_to_end(key)
+            while len(self._cut) > MAX_REMEMBERED:
+                self._cut.popitem(last=False)
+
+    def run(self, job: Any, timeout_s: float, cancel: threading.Event | None = None) -> Any:
+        key = self._refuse_repeat(job)
         try:
             return self.runner.run(job, timeout_s, cancel)
         except QueryTimeout:
-            if timeout_s < self.full_timeout_s:  # cut by the client's own lower timeout=: not a runaway
-                raise
-            with self._lock:
-                self._cut[key] = time.monotonic()
-                self._cut.move_to_end(key)
-                while len(self._cut) > MAX_REMEMBERED:
-                    self._cut.popitem(last=False)
+            self._remember(key, timeout_s)
+            raise
+
+    @property
+    def asynchronous(self) -> bool:
+        """Whether the wrapped runner answers on the event loop (the worker pool) rather than in a thread."""
+        return hasattr(self.runner, "run_async")
+
+    async def run_async(self, job: Any, timeout_s: float, cancel: threading.Event | None = None,
+                        gone: Any = None) -> Any:
+        key = self._refuse_repeat(job)
+        try:
+            return await self.runner.run_async(job, timeout_s, cancel, gone)
+        except QueryTimeout:
+            self._remember(key, timeout_s)
             raise
 
     def __getattr__(self, name: str) -> Any:  # stats, close, ... of the wrapped runner

@@ -57,6 +57,10 @@ class Job:
     named_graphs: tuple[str, ...] = ()  # the protocol's named-graph-uri values
     check_only: bool = False  # parse and check, answer a Verdict: the remote backend's checks, under the deadline
     normalized: str | None = None  # the query's tokens (lexer.normalize), when the caller already has them
+    # The HTTP process's pre-check of this very text (prechecks.precheck): the FROM / FROM NAMED it resolved.
+    prechecked: bool = False
+    from_default: tuple[str, ...] = ()
+    from_named: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,7 @@ def check_algebra(query: str) -> Checked:
     return checked
 
 
-def query_dataset(job: Job, checked: Checked | Verdict) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+def query_dataset(job: Job, checked: Checked | Verdict | Scan | Job) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """(default graphs, named graphs) of the query, or None for the service's own dataset.
 
     SPARQL 1.1 Protocol §2.1.4: a dataset given by the protocol replaces the query's FROM / FROM NAMED; a
@@ -210,6 +214,12 @@ class Engine:
         else:
             self.store = store
             self.public_nodes = PUBLIC_NODES
+            # A store that holds exactly the public graphs and an empty default graph answers the service's own
+            # dataset as "default graph = union of the named graphs": the same dataset, about 30 % faster for
+            # Oxigraph than the same two graphs listed (measured on every stored query of queries/).
+            self.union_is_public = (set(store.named_graphs()) == set(PUBLIC_NODES)
+                                    and next(iter(store.quads_for_pattern(None, None, None, pyoxigraph.DefaultGraph())),
+                                             None) is None)
 
     def _rdflib_dataset(self, dataset: tuple[tuple[str, ...], tuple[str, ...]] | None):
         """A Dataset whose default graph and named graphs are exactly the requested ones (built once each)."""
@@ -228,20 +238,24 @@ class Engine:
             self.datasets[key] = built
         return self.datasets[key]
 
-    def run(self, job: Job, checked: Checked | Scan) -> Serialized:
+    def run(self, job: Job, checked: Checked | Scan | Job) -> Serialized:
         dataset = query_dataset(job, checked)
         if self.backend == "rdflib":
             return self._run_rdflib(job, checked, dataset)
         import pyoxigraph as ox
 
-        if dataset is None:
-            default_graphs, named_graphs = self.public_nodes, self.public_nodes
+        if dataset is None and self.union_is_public:
+            # The whole store is exactly the public dataset (checked when it was opened, read-only since).
+            query = lambda: self.store.query(job.query, base_iri=QUERY_BASE, use_default_graph_as_union=True)
         else:
-            default_graphs = [ox.NamedNode(g) for g in dataset[0]]
-            named_graphs = [ox.NamedNode(g) for g in dataset[1]]
-        # A plain string, and always an explicit dataset: never the whole store, never use_default_graph_as_union.
-        query = lambda: self.store.query(job.query, base_iri=QUERY_BASE, default_graph=default_graphs,
-                                         named_graphs=named_graphs)
+            if dataset is None:
+                default_graphs, named_graphs = self.public_nodes, self.public_nodes
+            else:
+                default_graphs = [ox.NamedNode(g) for g in dataset[0]]
+                named_graphs = [ox.NamedNode(g) for g in dataset[1]]
+            # Otherwise an explicit dataset: never a graph of the store that is not public.
+            query = lambda: self.store.query(job.query, base_iri=QUERY_BASE, default_graph=default_graphs,
+                                             named_graphs=named_graphs)
         result = query()
         if not isinstance(result, ox.QueryTriples):
             native = serialize_native(result, job.media_type, job.limits)  # Oxigraph's own writer when no cut is needed
@@ -296,10 +310,22 @@ def lexical_check(query: str) -> Scan:
     return precheck(query, UNBOUNDED, UNBOUNDED, UNBOUNDED, UNBOUNDED)
 
 
+# Any text that could spell SERVICE (keyword case and escapes aside) is lexed again here, whoever checked it.
+_MAY_NAME_SERVICE = re.compile(r"service|\\", re.IGNORECASE)
+
+
+def _scan(job: Job) -> Scan | Job:
+    """The tokens' verdict: the HTTP process's when it sent one (lexing twice costs a short query a quarter of
+    its worker time), but the worker's own whenever the text could name SERVICE at all."""
+    if job.prechecked and not _MAY_NAME_SERVICE.search(job.query):
+        return job
+    return lexical_check(job.query)
+
+
 def execute(engine: Engine, job: Job) -> Serialized | Verdict | Failure:
     """One query, start to finish, mapping every failure to a Failure the parent can report."""
     try:
-        scanned = lexical_check(job.query)
+        scanned = _scan(job)
         if job.check_only:
             return Verdict(scanned.from_default, scanned.from_named)
         if engine.backend == "rdflib":  # rdflib's own parse as well: its FROM/SERVICE handling must never run
