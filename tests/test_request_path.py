@@ -41,6 +41,39 @@ def test_a_repeated_get_is_the_same_answer_with_the_same_headers(client: httpx.C
     assert client.get(path, headers=headers | {"If-None-Match": '"other"'}).status_code == 200
 
 
+CORS_ONLY = {"access-control-allow-origin", "access-control-expose-headers", "vary"}
+
+
+@pytest.mark.parametrize("params,accept", [
+    ({"query": "SELECT ?s WHERE { ?s a <http://www.w3.org/2002/07/owl#Class> } ORDER BY ?s LIMIT 3"}, None),
+    ({"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 2", "format": "csv"}, None),
+    ({"query": "ASK { ?s ?p ?o }"}, "application/sparql-results+xml"),
+    ({"query": "SELECT * WHERE { ?s ?p }"}, None),  # syntax error: 400 with line and column
+    ({"query": "SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }"}, None),  # refused: 400
+    ({"query": "SELECT * WHERE { SERVICE <http://example.org/s> { ?s ?p ?o } }"}, None),
+    ({"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1"}, "application/sparql-results+json"),  # 406
+    ({"query": "ASK {}", "timeout": "soon"}, None),  # malformed parameter: 400
+    ({"query": "ASK {}", "default-graph-uri": "http://example.org/g"}, None),
+])
+def test_plain_get_queries_answered_before_routing_equal_the_routed_answer(client: httpx.Client,
+                                                                          params: dict, accept: str | None) -> None:
+    """A GET without Origin is answered in front of FastAPI (sparql/front.py); with Origin it goes through
+    FastAPI's route and CORS middleware. Both must say the same thing, errors included."""
+    headers = {"Accept": accept} if accept else {}
+    tagged = dict(params, query=params["query"] + "\n# front or routed")
+    routed = client.get("/sparql", params=tagged, headers=headers | {"Origin": "https://app.example"})
+    front = client.get("/sparql", params=tagged, headers=headers)
+    assert front.status_code == routed.status_code, (front.text, routed.text)
+    assert front.headers["content-type"] == routed.headers["content-type"]
+    if front.status_code == 200:
+        assert front.content == routed.content and front.headers["etag"] == routed.headers["etag"]
+    else:
+        assert front.status_code < 500 and front.json() == routed.json()
+    assert not (set(comparable(front)) ^ set(comparable(routed))) - CORS_ONLY
+    metrics = client.get("/metrics").text
+    assert re.search(r'kg_http_requests_total\{method="GET",route="/sparql",status="(200|400|406)"\} \d', metrics)
+
+
 def test_healthz_and_the_route_of_fast_answers_in_metrics(client: httpx.Client) -> None:
     health = client.get("/healthz")
     assert health.status_code == 200 and health.json() == {"status": "ok"}
