@@ -74,6 +74,19 @@ def test_plain_get_queries_answered_before_routing_equal_the_routed_answer(clien
     assert re.search(r'kg_http_requests_total\{method="GET",route="/sparql",status="(200|400|406)"\} \d', metrics)
 
 
+def test_long_answers_arrive_whole_every_time(client: httpx.Client) -> None:
+    """Answers larger than a pipe's buffer come from the worker in several writes: each must arrive whole (an
+    event-loop watcher once left the pipe non-blocking, and every second long answer became a 500)."""
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 2500"
+    bodies = set()
+    for n in range(6):
+        response = client.get("/sparql", params={"query": f"{query} # long {n}"})
+        assert response.status_code == 200, response.text[:300]
+        assert len(response.json()["results"]["bindings"]) == 2500 and len(response.content) > 256 * 1024
+        bodies.add(response.content)
+    assert len(bodies) == 1
+
+
 def test_healthz_and_the_route_of_fast_answers_in_metrics(client: httpx.Client) -> None:
     health = client.get("/healthz")
     assert health.status_code == 200 and health.json() == {"status": "ok"}

@@ -13,6 +13,7 @@ import collections
 import logging
 import math
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -373,6 +374,9 @@ class WorkerPool:
                     return "cancelled"
         finally:
             loop.remove_reader(fd)
+            # The loop's watcher (libuv's poll under uvloop) leaves the descriptor non-blocking: recv must block
+            # until a long answer has arrived whole, not fail half-way through it.
+            os.set_blocking(fd, True)
 
     def close(self) -> None:
         self.closed = True
