@@ -24,6 +24,7 @@ from kg_service.api import (
     symptoms,
 )
 from kg_service.api.common import CachedAnswers
+from kg_service.api.head import HeadAsGet
 from kg_service.api.openapi import install_openapi
 from kg_service.api.operations import RequestObserver, install_metrics
 from kg_service.errors import install_problem_handlers
@@ -89,9 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        expose_headers=["ETag", "Link", "Retry-After", "X-Result-Truncated", "Warning"])
     app.add_middleware(ClientDisconnectWatch)  # lets /sparql stop the query of a client that left
     # In front of FastAPI's own stack (pure ASGI): security headers, metrics and the access log of every
-    # response, then the answers this graph version already gave, replayed from bytes, then plain GET /sparql
+    # response, HEAD as GET without the body, then the answers this graph version already gave, replayed from bytes, then plain GET /sparql
     # queries answered without FastAPI's routing.
-    app.front = RequestObserver(CachedAnswers(SparqlFront(app.serve_routed, app), holder), metrics)
+    app.front = RequestObserver(HeadAsGet(CachedAnswers(SparqlFront(app.serve_routed, app), holder)), metrics)
     for module in (search, ask, causes, interventions, symptoms, paths, queries, entities, operations, admin):
         app.include_router(module.router)
     app.include_router(symptoms.mechanisms_router)

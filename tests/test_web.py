@@ -286,3 +286,26 @@ def test_a_client_generated_from_the_openapi_document_works(openapi_document: Pa
         sys.path.remove(str(tmp_path))
         for name in [m for m in sys.modules if m == "kgclient" or m.startswith("kgclient.")]:
             del sys.modules[name]
+
+
+@pytest.mark.parametrize("path,accept", [("/", "text/html"), ("/entity/knee-synovitis", "text/html"),
+                                         ("/entity/knee-synovitis", "text/turtle"), ("/api/causes", None),
+                                         ("/diagram.svg", None), ("/static/site.css", None), ("/ontology", None)])
+def test_head_is_the_get_without_its_body(client: httpx.Client, path: str, accept: str | None) -> None:
+    """Link checkers, caches and `curl -I` ask HEAD: the same status and headers as GET, no body (RFC 9110)."""
+    headers = {"Accept": accept} if accept else {}
+    got = client.get(path, headers=headers)
+    head = client.head(path, headers=headers)
+    assert got.status_code == head.status_code == 200, path
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert int(head.headers["content-length"]) == len(got.content)
+    assert head.headers.get("etag") == got.headers.get("etag")
+    assert client.head("/entity/no-such-entity").status_code == 404
+
+
+def test_the_diagram_opened_on_its_own_runs_no_foreign_script(client: httpx.Client) -> None:
+    """An SVG opened as a document can run script: it carries the pages' Content-Security-Policy."""
+    for path in ("/diagram.svg", "/diagram/knee-synovitis.svg"):
+        csp = client.get(path).headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "default-src 'none'" in csp, path

@@ -60,6 +60,8 @@ SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
             "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 CSP_EXEMPT_PATHS = ("/docs", "/redoc")
+# Documents a browser renders and that could run script: HTML pages, and SVG opened on its own (/diagram.svg).
+ACTIVE_TYPES = (b"text/html", b"image/svg+xml")
 _SECURITY_RAW = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
 _CSP_RAW = (b"content-security-policy", PAGE_CSP.encode())
 
@@ -85,7 +87,7 @@ class RequestObserver:
                 status = message["status"]
                 headers = [*message.get("headers", ()), *_SECURITY_RAW]
                 if not scope["path"].startswith(CSP_EXEMPT_PATHS) and any(
-                        k == b"content-type" and v.startswith(b"text/html") for k, v in headers):
+                        k == b"content-type" and v.startswith(ACTIVE_TYPES) for k, v in headers):
                     headers.append(_CSP_RAW)
                 message = {**message, "headers": headers}
             await send(message)
