@@ -137,6 +137,9 @@ def goals(rows: list[dict[str, Any]], scale_rows: list[dict[str, Any]], calibrat
     if workers:
         check(f"2 SPARQL workers >= {TWO_WORKERS}x one, distinct /sparql, c16", list(workers["ratios"].items()),
               TWO_WORKERS)
+        if workers.get("process_ratios"):
+            check(f"2 server processes >= {TWO_WORKERS}x one, distinct /sparql, c16",
+                  list(workers["process_ratios"].items()), TWO_WORKERS)
     head = ["| goal (issue 7) | this run | |", "|---|---|---|"]
     if calibration.get("headroom") is not None:
         near = calibration["near_ceiling"]
@@ -223,12 +226,20 @@ def scale_table(scale_rows: list[dict[str, Any]]) -> list[str]:
 def workers_table(workers: dict[str, Any] | None) -> list[str]:
     if not workers:
         return []
-    one, two = workers["labels"]
+    labels = workers["labels"]
     by = {(c["workload"], c["target"]): c for c in workers["cells"]}
-    lines = [f"| distinct /sparql, c16 | {one} req/s | {two} req/s | ratio |", "|---|---:|---:|---:|"]
+    processes = workers.get("process_ratios") or {}
+    head = "| distinct /sparql, c16 | " + " | ".join(f"{label} req/s" for label in labels) + " | 2 workers ÷ 1 |"
+    rule = "|---|" + "---:|" * (len(labels) + 1)
+    if processes:
+        head += " 2 processes ÷ 1 |"
+        rule += "---:|"
+    lines = [head, rule]
     for name, value in workers["ratios"].items():
-        lines.append(f"| {name} | {fmt(by.get((name, one), {}).get('rps'))} | "
-                     f"{fmt(by.get((name, two), {}).get('rps'))} | {fmt(value)} |")
+        cells = [fmt(by.get((name, label), {}).get("rps")) for label in labels] + [fmt(value)]
+        if processes:
+            cells.append(fmt(processes.get(name)))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -282,7 +293,7 @@ def markdown(report: dict[str, Any]) -> str:
                   "## Goals", "", *goals(rows, scale_rows, calib, report.get("workers")), "",
                   "## Throughput (req/s)", "", *throughput_table(rows, cells), ""]
         if report.get("workers"):
-            lines += ["## One SPARQL worker against two", "", *workers_table(report["workers"]), ""]
+            lines += ["## One SPARQL worker against two, one server process against two", "", *workers_table(report["workers"]), ""]
     if scale_rows:
         lines += ["## Scale", "",
                   ("Peers load the ontology's asserted and inferred graphs (N-Quads) plus the generated file (Oxigraph: "
@@ -322,7 +333,8 @@ def readme_summary(report: dict[str, Any], chart_path: str) -> str:
                   f"{spread('ours/Oxigraph', SPARQL_VS_OXIGRAPH)}; ours ÷ rdflib-endpoint "
                   f"{spread('ours/rdflib-endpoint', SPARQL_VS_RDFLIB)}. Per query: the results file."), ""]
     if report.get("workers"):
-        lines += ["One SPARQL worker process against two (`--workers`), same run:", "",
+        lines += ["One SPARQL worker process against two (`--workers`), and one server process against two "
+                  "(`--processes`, each with two workers), same run:", "",
                   *workers_table(report["workers"]), ""]
     if scale_rows:
         lines += ["Scale (ready = process start to the first ready answer; peak RSS summed over the process tree):",

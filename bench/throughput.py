@@ -252,22 +252,26 @@ def measure(servers: dict[str, Started], works: list[Workload], config: Config,
 
 def measure_workers(servers: dict[str, Started], queries: Sequence[tuple[str, str, bool]], config: Config,
                     log=lambda message: None) -> dict[str, Any]:
-    """Goal 5 of issue 7: ours with 1 and with 2 SPARQL worker processes, side by side, on distinct /sparql
-    queries (a query-bound mix): the throughput ratio of two workers to one."""
+    """Goal 5 of issue 7: ours with 1 and with 2 SPARQL worker processes, and (when started) with 2 server
+    processes, side by side, on distinct /sparql queries: the throughput ratio of two to one of each kind.
+
+    `servers` is {label: server} in the order one worker, two workers[, two server processes]."""
     works = [Workload(f"/sparql {name}", "sparql",
                       {t: sparql_ask(s.sparql_path, text, "text/turtle" if construct else JSON_RESULTS)
                        for t, s in servers.items()}, construct)
              for name, text, construct in [("light: labels LIMIT 10", LIGHT_QUERY, False), *queries]]
     measured = measure(servers, works, config, log=log)
-    one, two = sorted(servers)
+    labels = list(servers)
     by = {(c["workload"], c["target"]): c for c in measured["cells"]}
 
-    def ratio(work: Workload) -> float | None:
+    def ratio(work: Workload, one: str, two: str) -> float | None:
         a, b = by.get((work.name, one), {}), by.get((work.name, two), {})
         if not (a.get("rps") and b.get("rps")) or a.get("mode") != b.get("mode"):
-            return None  # a sequential figure against a wrk one says nothing about two workers
+            return None  # a sequential figure against a wrk one says nothing about two of anything
         return round(b["rps"] / a["rps"], 3)
 
-    measured["ratios"] = {w.name: ratio(w) for w in works}
-    measured["labels"] = [one, two]
+    measured["ratios"] = {w.name: ratio(w, labels[0], labels[1]) for w in works}
+    if len(labels) > 2:  # two server processes (each with the default two workers) against one
+        measured["process_ratios"] = {w.name: ratio(w, labels[1], labels[2]) for w in works}
+    measured["labels"] = labels
     return measured

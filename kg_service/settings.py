@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     worker_memory_mb: int = Field(1024, ge=128, description="RLIMIT_AS of each worker process.")
     worker_niceness: int = Field(10, ge=0, le=19, description="CPU niceness of the workers (the HTTP process "
                                  "keeps priority, so /healthz stays fast while a query burns).")
+    bounded_max_solutions: int = Field(1000, ge=0, description="A query that is one triple pattern with "
+                                       "LIMIT + OFFSET at most this (see sparql/bounded.py) runs at once in the "
+                                       "HTTP process instead of a worker; 0 sends every query to the workers.")
     max_query_chars: int = Field(16_384, ge=64, description="Longest accepted query text.")
     max_body_bytes: int = Field(65_536, ge=256, description="Largest accepted request body.")
     max_nesting_depth: int = Field(24, ge=4, description="Deepest accepted bracket nesting in a query.")

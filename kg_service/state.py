@@ -35,6 +35,9 @@ class ServiceState:
     cache: dict[Any, Any] = field(default_factory=dict)
     # Runs user SPARQL from /sparql in killable workers (or on the remote store); see kg_service/sparql/.
     runner: Any = None
+    # Answers, in this process, the /sparql queries whose text bounds their work (sparql/bounded.py); None when
+    # the store is not the embedded Oxigraph one.
+    bounded: Any = None
 
     def close(self) -> None:
         if self.runner is not None:
@@ -92,8 +95,13 @@ def build_state(settings: Settings, loaded: LoadedGraph | None = None, sparql_wo
     runner = RunawayGuard(create_runner(settings, loaded), settings.query_timeout_s) if sparql_workers else None
     log.info("state %s: graph %.2f s, search index %.2f s, SPARQL workers %.2f s", loaded.version,
              graph_ready - started, search_ready - graph_ready, time.perf_counter() - search_ready)
+    bounded = None
+    if sparql_workers and settings.backend == "oxigraph" and settings.bounded_max_solutions:
+        from kg_service.sparql.worker import Engine
+
+        bounded = Engine.over(loaded.store)
     return ServiceState(settings=settings, loaded=loaded, backend=backend, catalog=catalog, search=search,
-                        runner=runner)
+                        runner=runner, bounded=bounded)
 
 
 class StateHolder:

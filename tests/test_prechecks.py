@@ -343,3 +343,45 @@ def test_from_is_resolved_against_base_and_prefixes_before_it_is_judged() -> Non
         check("SELECT * FROM <x> { }")  # relative: against the ontology base
     with pytest.raises(QuerySyntaxError, match="prefix nope: of nope:p is not declared"):
         check("SELECT * { ?s nope:p ?o }")
+
+
+# -- queries whose text bounds their work (sparql/bounded.py): answered in the HTTP process ---------------------
+
+BOUNDED = {
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\nSELECT ?e ?l WHERE { ?e rdfs:label ?l } LIMIT 10 # x": 10,
+    "SELECT * WHERE { ?sub ?pred ?obj . } LIMIT 10": 10,  # YASGUI's default query
+    "select * { ?s a <urn:c> } offset 5 limit 10": 15,
+    "BASE <urn:b/> SELECT ?s { ?s <p> 'x'@en } LIMIT 3": 3,
+    "SELECT ?s { ?s ?p 'x'^^<http://www.w3.org/2001/XMLSchema#string> } LIMIT 1000": 1000,
+    "ASK { ?s ?p ?o }": 1,
+}
+UNBOUNDED_QUERIES = [
+    "SELECT * WHERE { ?s ?p ?s } LIMIT 10",  # a repeated variable: a scan of everything, filtered
+    "SELECT DISTINCT ?p WHERE { ?s ?p ?o } LIMIT 10",  # DISTINCT may read everything to find 10
+    "SELECT * WHERE { ?s ?p ?o }",  # no LIMIT
+    "SELECT * WHERE { ?s ?p ?o } LIMIT 1001",
+    "SELECT * WHERE { ?s ?p ?o } LIMIT 999 OFFSET 2",
+    "SELECT * WHERE { ?s ?p ?o . ?o ?q ?r } LIMIT 10",  # a join
+    "SELECT * WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 10",
+    "SELECT * WHERE { ?s <urn:p>* ?o } LIMIT 10",  # a path
+    "SELECT * WHERE { ?s ?p ?o FILTER(regex(?o, 'a')) } LIMIT 10",
+    "SELECT (STRLEN(?o) AS ?n) WHERE { ?s ?p ?o } LIMIT 10",
+    "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } } LIMIT 10",
+    "SELECT * WHERE { [] ?p ?o } LIMIT 10",
+    "SELECT * WHERE { ?s ?p ?o } LIMIT 10 VALUES ?s { <urn:a> }",
+    "SELECT * FROM <https://w3id.org/knee-soreness/graph/asserted> WHERE { ?s ?p ?o } LIMIT 10",
+    "SELECT * WHERE { ?s ?p ?o } LIMIT 10 LIMIT 5",
+    "ASK { ?s ?p ?o . ?o ?p ?s }",
+    "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 10",
+]
+
+
+@pytest.mark.parametrize("text,expected", BOUNDED.items())
+def test_one_plain_pattern_with_a_small_limit_is_bounded(text: str, expected: int) -> None:
+    assert precheck(text, 10_000, 24, max_bound=1000).bound == expected
+    assert precheck(text, 10_000, 24).bound is None  # max_bound 0: nothing runs outside the workers
+
+
+@pytest.mark.parametrize("text", UNBOUNDED_QUERIES)
+def test_anything_else_is_not_bounded(text: str) -> None:
+    assert precheck(text, 10_000, 24, max_bound=1000).bound is None

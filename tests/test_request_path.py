@@ -87,6 +87,31 @@ def test_long_answers_arrive_whole_every_time(client: httpx.Client) -> None:
     assert len(bodies) == 1
 
 
+def _in_process(client: httpx.Client) -> int:
+    metrics = client.get("/metrics").text
+    return int(float(re.search(r'kg_sparql_worker_events_total\{event="answered_in_process"\} (\S+)', metrics)[1]))
+
+
+@pytest.mark.parametrize("accept", ["application/sparql-results+json", "text/csv", "application/sparql-results+xml"])
+def test_a_bounded_query_is_answered_in_process_as_a_worker_would(client: httpx.Client, accept: str) -> None:
+    """One triple pattern with a small LIMIT (sparql/bounded.py) needs no worker; its answer is the one a worker
+    gives to the same query made unbounded by a FILTER that keeps every row."""
+    pattern = "?s a <http://www.w3.org/2002/07/owl#Ontology>"
+    before = _in_process(client)
+    bounded = client.get("/sparql", params={"query": f"SELECT ?s WHERE {{ {pattern} }} LIMIT 500 # {accept}"},
+                         headers={"Accept": accept})
+    assert _in_process(client) == before + 1
+    worker = client.get("/sparql", params={"query": f"SELECT ?s WHERE {{ {pattern} FILTER(true) }} LIMIT 500 # {accept}"},
+                        headers={"Accept": accept})
+    assert _in_process(client) == before + 1  # the FILTER sent it to a worker
+    assert bounded.status_code == worker.status_code == 200
+    assert bounded.headers["content-type"] == worker.headers["content-type"]
+    lines = lambda r: sorted(r.text.splitlines())  # noqa: E731 - same rows, order aside
+    assert lines(bounded) == lines(worker) and "https://w3id.org/knee-soreness/schema" in bounded.text
+    repeated = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?s } LIMIT 5 # repeated var"})
+    assert repeated.status_code == 200 and _in_process(client) == before + 1
+
+
 def test_healthz_and_the_route_of_fast_answers_in_metrics(client: httpx.Client) -> None:
     health = client.get("/healthz")
     assert health.status_code == 200 and health.json() == {"status": "ok"}

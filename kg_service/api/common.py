@@ -170,7 +170,8 @@ def remember_answer(request: Request, state: ServiceState, response: Response) -
         answers = state.cache.get(FAST_SLOT)
         if answers is None:
             answers = state.cache[FAST_SLOT] = FastAnswers()
-        request.scope[RECORD_KEY] = (answers, getattr(request.scope.get("route"), "path", request.url.path))
+        route = request.scope.get("route")
+        request.scope[RECORD_KEY] = (answers, route.path if route is not None else request.scope["path"])
     return response
 
 

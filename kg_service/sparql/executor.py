@@ -132,6 +132,7 @@ class PoolStats:
     crashed: int = 0
     cancelled: int = 0
     refused_overload: int = 0
+    answered_in_process: int = 0  # bounded queries (sparql/bounded.py) that needed no worker
 
 
 class WorkerPool:

@@ -22,6 +22,7 @@ from kg_service.errors import (
     RefusedFeature,
 )
 from kg_service.graph import KS, PUBLIC_GRAPHS
+from kg_service.sparql.bounded import bound
 from kg_service.sparql.lexer import LexicalError, Token, joined, tokens
 
 QueryForm = Literal["select", "ask", "construct", "describe"]
@@ -57,6 +58,7 @@ class Scan:
     from_default: tuple[str, ...] = ()  # the FROM IRIs, resolved, all public
     from_named: tuple[str, ...] = ()  # the FROM NAMED IRIs, resolved, all public
     normalized: str = ""  # the tokens joined (lexer.joined): what the runaway guard remembers
+    bound: int | None = None  # solutions an engine may step through, when the text bounds them (bounded.py)
 
 
 def _lex(text: str) -> list[Token]:
@@ -221,8 +223,9 @@ def _expressions(found: list[Token], text: str) -> None:
 
 
 def precheck(text: str, max_chars: int, max_depth: int, max_patterns: int = DEFAULT_MAX_PATTERNS,
-             max_operators: int = DEFAULT_MAX_OPERATORS) -> Scan:
-    """Refuse, with a message that says why and how to fix it, what must not reach an engine."""
+             max_operators: int = DEFAULT_MAX_OPERATORS, max_bound: int = 0) -> Scan:
+    """Refuse, with a message that says why and how to fix it, what must not reach an engine. With `max_bound`,
+    also say whether the text bounds the query's work to at most that many solutions (Scan.bound)."""
     if len(text) > max_chars:
         raise PayloadTooLarge(f"The query has {len(text)} characters; this endpoint accepts at most {max_chars}.",
                               hint="Split the query, or use the stored queries at /api/queries.")
@@ -253,4 +256,5 @@ def precheck(text: str, max_chars: int, max_depth: int, max_patterns: int = DEFA
     _size(found, max_patterns, max_operators)
     _expressions(found, text)
     return Scan(form=first, depth=depth, keywords=tuple(words), from_default=from_default,  # type: ignore[arg-type]
-                from_named=from_named, normalized=joined(found))
+                from_named=from_named, normalized=joined(found),
+                bound=bound(found, max_bound) if max_bound and not (from_default or from_named) else None)

@@ -20,13 +20,13 @@ from kg_service.errors import UnacceptableFormat
 from kg_service.sparql import results as fmt
 from kg_service.sparql.budget import ClientBudget
 from kg_service.sparql.disconnect import SCOPE_KEY as CLIENT_GONE
-from kg_service.sparql.executor import Cancelled, PoolClosed, QueryControl
+from kg_service.sparql.executor import Cancelled, PoolClosed, QueryControl, failure_to_problem
 from kg_service.sparql.negotiation import choose
 from kg_service.sparql.prechecks import precheck
 from kg_service.sparql.protocol import QueryRequest, read_query_request
 from kg_service.sparql.results import Limits, Serialized
 from kg_service.sparql.service_description import query_page, service_description
-from kg_service.sparql.worker import Job
+from kg_service.sparql.worker import Failure, Job, execute
 from kg_service.state import ServiceState
 
 router = APIRouter(tags=["SPARQL"])
@@ -128,6 +128,18 @@ async def _run(request: Request, runner, job: Job, timeout: float):
         budget.charge(client, cancel.worker_seconds or time.monotonic() - started)
 
 
+def _run_bounded(state: ServiceState, job: Job) -> Serialized:
+    """A query whose text bounds its work (sparql/bounded.py), answered at once by this process's own store:
+    the same checks, dataset, writers and errors as in a worker, without the round trip."""
+    answer = execute(state.bounded, job)
+    stats = getattr(state.runner, "stats", None)
+    if stats is not None:
+        stats.answered_in_process += 1
+    if isinstance(answer, Failure):
+        raise failure_to_problem(answer)
+    return answer
+
+
 async def _run_cancellable(request: Request, runner, job: Job, timeout: float, cancel: QueryControl):
     watched: asyncio.Event | None = request.scope.get(CLIENT_GONE)  # set by ClientDisconnectWatch
 
@@ -183,7 +195,8 @@ async def answer_query(request: Request, wanted: QueryRequest) -> Response:
 async def _answer(request: Request, state: ServiceState, wanted: QueryRequest) -> Response:
     settings = state.settings
     scanned = precheck(wanted.query, settings.max_query_chars, settings.max_nesting_depth,
-                       settings.max_triple_patterns, settings.max_operators)
+                       settings.max_triple_patterns, settings.max_operators,
+                       settings.bounded_max_solutions if state.bounded is not None else 0)
     if scanned.form in ("select", "ask"):
         offered, default = list(fmt.SOLUTION_FORMATS), fmt.JSON_RESULTS
     else:
@@ -209,10 +222,13 @@ async def _answer(request: Request, state: ServiceState, wanted: QueryRequest) -
         timeout = settings.query_timeout_s
         if wanted.timeout is not None:
             timeout = min(max(wanted.timeout, MIN_TIMEOUT_S), timeout)
-        try:
-            cached = await _run(request, state.runner, job, timeout)
-        except Cancelled:
-            return Response(status_code=499)  # nobody is listening; the worker was stopped
+        if scanned.bound is not None and state.bounded is not None:
+            cached = _run_bounded(state, job)
+        else:
+            try:
+                cached = await _run(request, state.runner, job, timeout)
+            except Cancelled:
+                return Response(status_code=499)  # nobody is listening; the worker was stopped
         results.put(etag, cached)
     if cached.truncated:
         headers[TRUNCATED_HEADER] = cached.truncated

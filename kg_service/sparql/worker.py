@@ -197,7 +197,7 @@ class Engine:
         self.backend = backend
         if backend == "remote":
             return  # the remote store answers; this worker only parses and checks
-        from kg_service.backends.oxigraph import PUBLIC_NODES, open_store
+        from kg_service.backends.oxigraph import open_store
 
         store = open_store(source)
         if backend == "rdflib":
@@ -212,14 +212,27 @@ class Engine:
                     graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
             self.datasets: dict[Any, Any] = {}
         else:
-            self.store = store
-            self.public_nodes = PUBLIC_NODES
-            # A store that holds exactly the public graphs and an empty default graph answers the service's own
-            # dataset as "default graph = union of the named graphs": the same dataset, about 30 % faster for
-            # Oxigraph than the same two graphs listed (measured on every stored query of queries/).
-            self.union_is_public = (set(store.named_graphs()) == set(PUBLIC_NODES)
-                                    and next(iter(store.quads_for_pattern(None, None, None, pyoxigraph.DefaultGraph())),
-                                             None) is None)
+            self._serve(store)
+
+    @classmethod
+    def over(cls, store: pyoxigraph.Store) -> Engine:
+        """An Engine on a store this process already holds: the HTTP process's own, for bounded queries."""
+        engine = cls.__new__(cls)
+        engine.backend = "oxigraph"
+        engine._serve(store)
+        return engine
+
+    def _serve(self, store: pyoxigraph.Store) -> None:
+        from kg_service.backends.oxigraph import PUBLIC_NODES
+
+        self.store = store
+        self.public_nodes = PUBLIC_NODES
+        # A store that holds exactly the public graphs and an empty default graph answers the service's own
+        # dataset as "default graph = union of the named graphs": the same dataset, about 30 % faster for
+        # Oxigraph than the same two graphs listed (measured on every stored query of queries/).
+        self.union_is_public = (set(store.named_graphs()) == set(PUBLIC_NODES)
+                                and next(iter(store.quads_for_pattern(None, None, None, pyoxigraph.DefaultGraph())),
+                                         None) is None)
 
     def _rdflib_dataset(self, dataset: tuple[tuple[str, ...], tuple[str, ...]] | None):
         """A Dataset whose default graph and named graphs are exactly the requested ones (built once each)."""
