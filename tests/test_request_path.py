@@ -122,6 +122,12 @@ def test_healthz_and_the_route_of_fast_answers_in_metrics(client: httpx.Client) 
     assert re.search(r'kg_http_requests_total\{method="GET",route="/api/causes",status="200"\} [3-9]', metrics) \
         or re.search(r'kg_http_requests_total\{method="GET",route="/api/causes",status="200"\} \d{2,}', metrics)
     assert re.search(r'kg_http_requests_total\{method="GET",route="/healthz",status="200"\} \d', metrics)
+    count = float(re.search(r'kg_http_request_duration_seconds_count\{route="/api/causes"\} (\S+)', metrics)[1])
+    every = float(re.search(r'kg_http_request_duration_seconds_bucket\{le="\+Inf",route="/api/causes"\} (\S+)',
+                            metrics)[1])
+    fast = float(re.search(r'kg_http_request_duration_seconds_bucket\{le="10.0",route="/api/causes"\} (\S+)',
+                           metrics)[1])
+    assert count >= 3 and every == count and fast <= every  # cumulative buckets, as Prometheus reads them
 
 
 def test_metrics_export_the_worker_pool(client: httpx.Client) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from bisect import bisect_left
 from typing import Any
 
 import orjson
@@ -12,11 +13,11 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
-    Counter,
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.utils import floatToGoString
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kg_service.api.common import ROUTE_KEY, State
@@ -26,30 +27,53 @@ router = APIRouter(tags=["operations"])
 access_log = logging.getLogger("kg_service.access")
 
 
+class RequestStats:
+    """Request counts and latency histograms in plain dicts, written by the event loop's one thread and turned into
+    Prometheus families only when /metrics is scraped: prometheus_client's Counter and Histogram take a lock and
+    walk their buckets on every update, a quarter of what a cached answer costs this process."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, int], int] = {}
+        self.latency: dict[str, list[float]] = {}  # route -> per-bucket counts (not cumulative), then the sum
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        histogram = self.latency.get(route)
+        if histogram is None:
+            histogram = self.latency[route] = [0.0] * (len(LATENCY_BUCKETS) + 2)
+        histogram[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        histogram[-1] += seconds
+
+    def collect(self):
+        requests = CounterMetricFamily("kg_http_requests", "HTTP requests", labels=["method", "route", "status"])
+        for (method, route, status), count in self.counts.copy().items():
+            requests.add_metric([method, route, str(status)], count)
+        yield requests
+        latency = HistogramMetricFamily("kg_http_request_duration_seconds", "HTTP request latency", labels=["route"])
+        for route, histogram in self.latency.copy().items():
+            cumulative, buckets = 0.0, []
+            for bound, count in zip(_BUCKET_NAMES, histogram[:-1]):
+                cumulative += count
+                buckets.append((bound, cumulative))
+            latency.add_metric([route], buckets, sum_value=histogram[-1])
+        yield latency
+
+
+LATENCY_BUCKETS = tuple(b for b in Histogram.DEFAULT_BUCKETS if b != float("inf"))
+_BUCKET_NAMES = [floatToGoString(b) for b in LATENCY_BUCKETS] + ["+Inf"]
+
+
 class Metrics:
     """One registry per app (no global state): requests, latencies, stored-query durations, worker pool events."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("kg_http_requests_total", "HTTP requests", ["method", "route", "status"],
-                                registry=self.registry)
-        self.latency = Histogram("kg_http_request_duration_seconds", "HTTP request latency", ["route"],
-                                 registry=self.registry)
+        self.requests = RequestStats()
+        self.registry.register(self.requests)
         self.query_duration = Histogram("kg_stored_query_duration_seconds", "Stored query duration", ["query"],
                                         registry=self.registry)
-        # labels() takes a lock and builds a key each call: the children are looked up once per label set.
-        self._counters: dict[tuple[str, str, int], Any] = {}
-        self._latencies: dict[str, Any] = {}
-
-    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        counter = self._counters.get((method, route, status))
-        if counter is None:
-            counter = self._counters[(method, route, status)] = self.requests.labels(method, route, str(status))
-        latency = self._latencies.get(route)
-        if latency is None:
-            latency = self._latencies[route] = self.latency.labels(route)
-        counter.inc()
-        latency.observe(seconds)
+        self.observe = self.requests.observe
 
 
 # Headers every response carries; pages of our own also get PAGE_CSP. Each is one named constant.
@@ -86,9 +110,11 @@ class RequestObserver:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = [*message.get("headers", ()), *_SECURITY_RAW]
-                if not scope["path"].startswith(CSP_EXEMPT_PATHS) and any(
-                        k == b"content-type" and v.startswith(ACTIVE_TYPES) for k, v in headers):
-                    headers.append(_CSP_RAW)
+                for name, value in headers:
+                    if name == b"content-type":
+                        if value.startswith(ACTIVE_TYPES) and not scope["path"].startswith(CSP_EXEMPT_PATHS):
+                            headers.append(_CSP_RAW)
+                        break
                 message = {**message, "headers": headers}
             await send(message)
 
