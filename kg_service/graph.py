@@ -19,6 +19,7 @@ import logging
 import os
 import shutil
 import uuid
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -205,16 +206,11 @@ def _load_modules(store: ox.Store, ontology_dir: Path, track: bool = False) -> N
     """The modules into the asserted graph. With `track` (a store that also holds --data), each module triple is
     recorded in an internal graph, and in another when the data holds it too, so that a reload can take the
     old modules out of the asserted graph and keep the data's (see `_swap_modules`)."""
-    for path in ontology_files(ontology_dir):
-        try:
-            triples = list(ox.parse(path=path, format=MODULE_FORMATS[path.suffix], base_iri=path.resolve().as_uri()))
-        except (SyntaxError, ValueError, OSError) as exc:
-            raise OntologyLoadError(f"{path.name}: {exc}") from exc
-        if track:
-            store.extend(ox.Quad(t.subject, t.predicate, t.object, _MODULES_NODE) for t in triples)
-            store.extend(ox.Quad(t.subject, t.predicate, t.object, _SHARED_NODE) for t in triples
-                         if next(store.quads_for_pattern(t.subject, t.predicate, t.object, _ASSERTED_NODE), None))
-        store.extend(ox.Quad(t.subject, t.predicate, t.object, _ASSERTED_NODE) for t in triples)
+    triples = _module_triples(ontology_dir)
+    if track:
+        store.extend(ox.Quad(*t, _MODULES_NODE) for t in triples)
+        store.extend(ox.Quad(*t, _SHARED_NODE) for t in triples if ox.Quad(*t, _ASSERTED_NODE) in store)
+    store.extend(ox.Quad(*t, _ASSERTED_NODE) for t in triples)
 
 
 def _swap_modules(store: ox.Store, ontology_dir: Path) -> None:
@@ -310,13 +306,19 @@ def _remove_stale(home: Path, keep: set[str]) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Whether a build's process still runs. A build killed with its server is a zombie until something reaps it
+    (in a container, PID 1 may never do so): a zombie builds nothing and counts as gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 
 def load_graph(ontology_dir: Path, data_files: Sequence[Path] = (), store_dir: Path | None = None,
@@ -461,6 +463,133 @@ def _write_store(store: ox.Store, target: Path) -> None:
         dump.unlink(missing_ok=True)
 
 
+# Annotation properties OWL 2 builds in (the ontology declares its own with owl:AnnotationProperty).
+_BUILT_IN_ANNOTATIONS = {str(RDFS.label), str(RDFS.comment), str(RDFS.seeAlso), str(RDFS.isDefinedBy),
+                         str(OWL.deprecated), str(OWL.versionInfo), str(OWL.priorVersion),
+                         str(OWL.backwardCompatibleWith), str(OWL.incompatibleWith)}
+
+
+def _module_triples(ontology_dir: Path) -> list[tuple]:
+    triples = []
+    for path in ontology_files(ontology_dir):
+        try:
+            for t in ox.parse(path=path, format=MODULE_FORMATS[path.suffix], base_iri=path.resolve().as_uri()):
+                triples.append((t.subject, t.predicate, t.object))
+        except (SyntaxError, ValueError, OSError) as exc:
+            raise OntologyLoadError(f"{path.name}: {exc}") from exc
+    return triples
+
+
+def _blank_signature(triples: list[tuple]) -> Counter | None:
+    """A multiset equal for two sets of triples exactly when they are the same graph, blank node names aside, for
+    blank nodes that form trees (each the object of at most one triple, no cycle), as OWL's lists, axiom
+    annotations and class expressions and the evidence selectors do: each blank node is named by a hash of what
+    it says, recursively. None when the blank nodes do not form trees (the caller then rebuilds)."""
+    said: dict = defaultdict(list)
+    referenced: Counter = Counter()
+    for s, p, o in triples:
+        if isinstance(s, ox.BlankNode):
+            said[s].append((p, o))
+        if isinstance(o, ox.BlankNode):
+            referenced[o] += 1
+    if any(n > 1 for n in referenced.values()):
+        return None
+    names: dict = {}
+    visiting: set = set()
+
+    def name(node: ox.BlankNode) -> str:
+        if node in names:
+            return names[node]
+        if node in visiting:
+            raise RecursionError("a cycle of blank nodes")
+        visiting.add(node)
+        parts = sorted(f"{p} {name(o) if isinstance(o, ox.BlankNode) else o}" for p, o in said.get(node, ()))
+        names[node] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        return names[node]
+
+    signature: Counter = Counter()
+    try:
+        for s, p, o in triples:
+            if not isinstance(s, ox.BlankNode):
+                signature[(str(s), str(p), name(o))] += 1
+        for node in said:
+            if not referenced[node]:
+                signature[("root", name(node))] += 1
+    except RecursionError:
+        return None
+    return signature
+
+
+def _as_stored(triples: list[tuple]) -> list[tuple]:
+    """The triples as the store gives them back: Oxigraph keeps some literals in a canonical form (an
+    xsd:nonNegativeInteger comes back as xsd:integer), so parsed and stored triples compare only after this."""
+    store = ox.Store()
+    store.extend(ox.Quad(*t, _MODULES_NODE) for t in triples)
+    return [(q.subject, q.predicate, q.object) for q in store]
+
+
+def _edit_in_place(base: Path, building: Path, ontology_dir: Path) -> dict | None:
+    """A curator's edit that changes only annotations (labels, definitions, synonyms, comments, evidence text held
+    by annotation properties), applied to a hard-linked copy of the served store (`Store.backup`) instead of a
+    rebuild: no rule of the closure reads an annotation, so the inferred graph stays what it was, and at a million
+    triples a reload takes seconds instead of a parse, a closure and a write of everything.
+
+    Returns the store's counts, or None (nothing written) when the edit may change the closure: a triple whose
+    predicate is not an annotation property, or one the inferred graph uses, or a change among blank nodes."""
+    served = ox.Store.read_only(str(base))
+    old = [(q.subject, q.predicate, q.object) for q in served.quads_for_pattern(None, None, None, _MODULES_NODE)]
+    new = _as_stored(_module_triples(ontology_dir))
+    blank = lambda t: isinstance(t[0], ox.BlankNode) or isinstance(t[2], ox.BlankNode)  # noqa: E731
+    removed = {t for t in old if not blank(t)} - {t for t in new if not blank(t)}
+    added = {t for t in new if not blank(t)} - {t for t in old if not blank(t)}
+    annotations = _BUILT_IN_ANNOTATIONS | {q.subject.value for q in served.quads_for_pattern(
+        None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(OWL.AnnotationProperty)), _ASSERTED_NODE)
+        if isinstance(q.subject, ox.NamedNode)}
+    inferred_predicates = {q.predicate.value for q in served.quads_for_pattern(None, None, None, _INFERRED_NODE)}
+    if any(t[1].value not in annotations or t[1].value in inferred_predicates for t in removed | added):
+        return None
+    before = _blank_signature([t for t in old if blank(t)])
+    if before is None or before != _blank_signature([t for t in new if blank(t)]):
+        return None
+    meta = json.loads((base / META_FILE).read_text())
+    served.backup(str(building))
+    del served
+    store = ox.Store(str(building))
+    shared = {(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, _SHARED_NODE)}
+    asserted = meta["asserted"]
+    for t in removed:
+        store.remove(ox.Quad(*t, _MODULES_NODE))
+        if t in shared:  # the data holds it too: it stays asserted
+            store.remove(ox.Quad(*t, _SHARED_NODE))
+        else:
+            store.remove(ox.Quad(*t, _ASSERTED_NODE))
+            asserted -= 1
+    for t in added:
+        if ox.Quad(*t, _ASSERTED_NODE) in store:  # not an old module's (those differ): the data's
+            store.add(ox.Quad(*t, _SHARED_NODE))
+        else:
+            store.add(ox.Quad(*t, _ASSERTED_NODE))
+            asserted += 1
+        store.add(ox.Quad(*t, _MODULES_NODE))
+    store.flush()
+    del store
+    return {"asserted": asserted, "inferred": meta["inferred"], "edited": {"added": len(added),
+                                                                         "removed": len(removed)}}
+
+
+def _finish(building: Path, final: Path, meta: dict) -> None:
+    """meta.json last, then the rename that makes the version visible (a store without meta is never opened)."""
+    try:
+        (building / META_FILE).write_text(json.dumps(meta))
+        try:
+            os.rename(building, final)
+        except OSError:  # another process finished the same version first: use its store
+            if not (final / META_FILE).is_file():
+                raise
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+
+
 def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequence[Path], data_digest: str,
                    base: Path | None = None) -> None:
     """Build into `.build-<pid>-<id>` beside `final`, write meta.json last, then rename into place.
@@ -473,6 +602,21 @@ def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequ
 
     started = time.perf_counter()
     building = home / f".build-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    if base is not None:
+        try:
+            edited = _edit_in_place(base, building, ontology_dir)
+        except Exception:  # noqa: BLE001 - the in-place path is an optimization: rebuild instead
+            log.exception("editing a copy of %s in place failed; rebuilding", base.name)
+            edited = None
+        if edited is not None:
+            meta = {**edited, "ontology_dir": str(ontology_dir), "data": [str(p) for p in data_files],
+                    "data_digest": data_digest, "from": base.name, "seconds": round(time.perf_counter() - started, 3)}
+            _finish(building, final, meta)
+            log.warning("edited a copy of the store of %s in %.1f s: %d annotation triples added, %d removed; the "
+                        "closure is unchanged", base.name, time.perf_counter() - started, edited["edited"]["added"],
+                        edited["edited"]["removed"])
+            return
+        shutil.rmtree(building, ignore_errors=True)
     try:
         store = ox.Store()
         if base is not None:
@@ -496,12 +640,7 @@ def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequ
                 "load_seconds": round(loaded_at - started, 3), "closure_seconds": round(inferred_at - loaded_at, 3),
                 "count_seconds": round(counted_at - inferred_at, 3),
                 "write_seconds": round(time.perf_counter() - counted_at, 3)}
-        (building / META_FILE).write_text(json.dumps(meta))
-        try:
-            os.rename(building, final)
-        except OSError:  # another process finished the same version first: use its store
-            if not (final / META_FILE).is_file():
-                raise
+        _finish(building, final, meta)
     finally:
         shutil.rmtree(building, ignore_errors=True)
     log.warning("built the store of %s in %.1f s%s (closure %.1f s): %d asserted + %d inferred triples", final.name,
