@@ -93,8 +93,25 @@ class Checked:
     translated: Query
 
 
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def _few_malloc_arenas() -> None:
+    """glibc gives a thread that finds the other arenas busy an arena of its own, each reserving 64 MB of address
+    space; on a busy machine the store's threads could reserve enough to reach RLIMIT_AS while the store opens
+    (the worker then aborts: "Resource temporarily unavailable", seen once in CI). A worker runs one query at a
+    time: two arenas are plenty."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 2)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to limit
+
+
 def harden_process(memory_mb: int | None, niceness: int = WORKER_NICENESS) -> None:
     """Limits a worker sets on itself before it loads anything."""
+    _few_malloc_arenas()
     if memory_mb:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
