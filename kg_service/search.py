@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import logging
 import re
 import threading
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from kg_service.backends.base import Row
+
+log = logging.getLogger("kg_service.search")
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 # Endings folded so that word forms meet: meniscus/meniscal, oedema/edema handled by synonyms.
@@ -110,30 +113,55 @@ class SearchIndex:
     """Entities by IRI (labels, kinds: ready at once) and the name index behind `search` (built in a background
     thread when asked: a few seconds at a million triples, which a restart need not wait for)."""
 
-    def __init__(self, rows: Iterable[Row], background: bool = False) -> None:
-        rows = list(rows)
-        if rows and not all(isinstance(v, str) for v in rows[0].values()):
-            rows = [{k: str(v) for k, v in row.items()} for row in rows]
-        self.entities: dict[str, EntityInfo] = {
-            r["entity"]: EntityInfo(r["entity"], r["label"], r["type"], r["category"], r.get("provenance"))
-            for r in rows}
-        # Every category and kind slug, the values the `type` filter accepts.
-        self.kinds: list[str] = sorted({r["category"] for r in rows} | {r["type"] for r in rows})
-        self._indexed = threading.Event()
+    def __init__(self, rows: Iterable[Row] | Callable[[], Iterable[Row]], background: bool = False) -> None:
+        """`rows`, or a function that gives them (with `background`, called off the caller's thread: at a million
+        triples the `search_index` query takes seconds, and the service is ready before it ends)."""
+        self._loaded = threading.Event()  # entities and kinds are known
+        self._indexed = threading.Event()  # the name index is built
+        self._failure: BaseException | None = None
         if background:
-            threading.Thread(target=self._index, args=(rows,), name="search-index", daemon=True).start()
+            threading.Thread(target=self._load, args=(rows,), name="search-index", daemon=True).start()
         else:
-            self._index(rows)
+            self._load(rows)
+            if self._failure is not None:
+                raise self._failure
+
+    def _load(self, rows: Iterable[Row] | Callable[[], Iterable[Row]]) -> None:
+        try:
+            found = list(rows() if callable(rows) else rows)
+            if found and not all(isinstance(v, str) for v in found[0].values()):
+                found = [{k: str(v) for k, v in row.items()} for row in found]
+            self._entities = {r["entity"]: EntityInfo(r["entity"], r["label"], r["type"], r["category"],
+                                                      r.get("provenance")) for r in found}
+            # Every category and kind slug, the values the `type` filter accepts.
+            self._kinds = sorted({r["category"] for r in found} | {r["type"] for r in found})
+            self._loaded.set()
+            self._index_names(found)
+        except BaseException as exc:  # noqa: BLE001 - kept and raised to every reader: never a reader left waiting
+            self._failure = exc
+            log.exception("building the search index failed")
+        finally:
+            self._loaded.set()
+            self._indexed.set()
+
+    def _ready(self, event: threading.Event) -> None:
+        event.wait()
+        if self._failure is not None:
+            raise RuntimeError(f"the search index could not be built: {self._failure}") from self._failure
+
+    @property
+    def entities(self) -> dict[str, EntityInfo]:
+        self._ready(self._loaded)
+        return self._entities
+
+    @property
+    def kinds(self) -> list[str]:
+        self._ready(self._loaded)
+        return self._kinds
 
     def wait(self) -> None:
         """Until the name index is built (at once unless it was built in the background)."""
-        self._indexed.wait()
-
-    def _index(self, rows: list[dict[str, str]]) -> None:
-        try:
-            self._index_names(rows)
-        finally:
-            self._indexed.set()
+        self._ready(self._indexed)
 
     def _index_names(self, rows: list[dict[str, str]]) -> None:
         self.entries = _entries(rows)
@@ -221,7 +249,7 @@ class SearchIndex:
         yield FUZZY_WEIGHT, fuzzy
 
     @classmethod
-    def build(cls, rows: Iterable[Row], background: bool = False) -> SearchIndex:
+    def build(cls, rows: Iterable[Row] | Callable[[], Iterable[Row]], background: bool = False) -> SearchIndex:
         """Rows of the `search_index` stored query: ?entity ?label ?category ?type ?provenance ?name ?synonym."""
         return cls(rows, background)
 
@@ -259,7 +287,7 @@ class SearchIndex:
         query = normalize(text)
         if not query:
             return []
-        self._indexed.wait()
+        self._ready(self._indexed)
         query_words = query.split()
         best: dict[str, Hit] = {}
         for way, candidates in self._candidates(query, query_words):
@@ -292,7 +320,7 @@ class SearchIndex:
         query = normalize(text)
         if not query:
             return []
-        self._indexed.wait()
+        self._ready(self._indexed)
         query_words = query.split()
         best: dict[str, Hit] = {}
         for entry in self.entries:

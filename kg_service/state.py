@@ -86,8 +86,9 @@ def build_state(settings: Settings, loaded: LoadedGraph | None = None, sparql_wo
     graph_ready = time.perf_counter()
     catalog = Catalog.load(settings.queries_dir)
     backend = create_backend(settings, loaded)
-    # The name index builds in the background: a restart is ready once the store is open (a search waits).
-    search = SearchIndex.build(search_rows(catalog, backend, loaded), background=True)
+    # The search rows (the search_index query: seconds at a million triples) and the name index come in the
+    # background: the service is ready once the store is open, and a search (or a question) waits for them.
+    search = SearchIndex.build(lambda: search_rows(catalog, backend, loaded), background=True)
     search_ready = time.perf_counter()
     from kg_service.sparql.executor import create_runner
     from kg_service.sparql.runaway import RunawayGuard

@@ -1,0 +1,44 @@
+"""The search index built off the caller's thread: the service is ready before the `search_index` rows are in
+(seconds at a million triples); readers wait for them, and a failure reaches every reader instead of a hang."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from kg_service.search import SearchIndex
+
+ROW = {"entity": "https://w3id.org/knee-soreness/knee-synovitis", "label": "knee synovitis", "category": "cause",
+       "type": "cause", "provenance": "text", "name": "knee synovitis", "synonym": "false"}
+
+
+def test_rows_given_by_a_function_in_the_background_are_waited_for() -> None:
+    release = threading.Event()
+
+    def rows() -> list[dict[str, str]]:
+        release.wait(5)
+        return [ROW]
+
+    index = SearchIndex.build(rows, background=True)  # returns at once, before the rows exist
+    found: list = []
+    reader = threading.Thread(target=lambda: found.append([h.entity for h in index.search("synov", limit=5)]))
+    reader.start()
+    reader.join(0.2)
+    assert reader.is_alive()  # the search waits for the rows
+    release.set()
+    reader.join(5)
+    assert found == [[ROW["entity"]]]
+    assert index.entities[ROW["entity"]].label == "knee synovitis" and "cause" in index.kinds
+
+
+def test_a_failure_to_read_the_rows_reaches_every_reader() -> None:
+    def rows() -> list[dict[str, str]]:
+        raise ValueError("the store is gone")
+
+    index = SearchIndex.build(rows, background=True)
+    for read in (lambda: index.entities, lambda: index.kinds, index.wait, lambda: index.search("synov")):
+        with pytest.raises(RuntimeError, match="the store is gone"):
+            read()
+    with pytest.raises(ValueError):
+        SearchIndex.build(rows)  # in the caller's thread: the error itself
