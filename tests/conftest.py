@@ -102,9 +102,12 @@ def start_oxigraph_server(tmp_dir: Path) -> tuple[str, subprocess.Popen]:
     subprocess.run(["oxigraph", "load", "--location", str(location), "--file", str(data)], check=True,
                    capture_output=True, timeout=120)
     port = free_port()
-    process = subprocess.Popen(["oxigraph", "serve-read-only", "--location", str(location), "--bind",
-                                f"127.0.0.1:{port}", "--union-default-graph"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # A query the service gives up on (its deadline, a client's timeout=) would run on in the engine: the engine's
+    # own timeout, above the service's 10 s deadline, stops it, as the README advises. Its log stays beside it.
+    with open(tmp_dir / "oxigraph-server.log", "wb") as log:
+        process = subprocess.Popen(["oxigraph", "serve-read-only", "--location", str(location), "--bind",
+                                    f"127.0.0.1:{port}", "--union-default-graph", "--timeout-s", "15"],
+                                   stdout=log, stderr=subprocess.STDOUT)
     endpoint = f"http://127.0.0.1:{port}/query"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
