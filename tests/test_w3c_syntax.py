@@ -11,7 +11,12 @@ import httpx
 import pytest
 from w3c_suite import SyntaxTest, syntax_tests
 
-TESTS = syntax_tests()
+# Valid queries on which the engine process itself died, now and then, in fresh-clone CI runs of 2026-12-02:
+# `SELECT * { ?s ?p ?o } ORDER BY DESC(?o)` once took down the Oxigraph server (every later request refused) and
+# once a pyoxigraph worker (SIGABRT), each time on a freshly built store; 28 fresh stores here never did. Sent
+# to no engine until understood (the closing note of issue 7 says so): one such crash fails a whole suite.
+ENGINE_CRASHES = {"syntax-sparql1/syntax-order-04.rq"}
+TESTS = [t for t in syntax_tests() if t.name not in ENGINE_CRASHES]
 # Documented refusals of this public endpoint (README, /sparql docs), each recognisable in the query text.
 SERVICE = re.compile(r"^[^#\n]*\bSERVICE\b", re.IGNORECASE | re.MULTILINE)
 FROM = re.compile(r"^[^#\n]*\bFROM\b", re.IGNORECASE | re.MULTILINE)
@@ -72,7 +77,9 @@ def test_updates_valid_or_not_are_never_run(client: httpx.Client, test: SyntaxTe
 
 def test_the_suites_are_all_there() -> None:
     """Guards against a manifest silently read as empty: the counts of approved tests in rdflib 7.6.0's copy."""
-    counts = {kind: sum(t.kind == kind for t in TESTS) for kind in {t.kind for t in TESTS}}
+    every = syntax_tests()
+    counts = {kind: sum(t.kind == kind for t in every) for kind in {t.kind for t in every}}
+    assert len(every) - len(TESTS) == len(ENGINE_CRASHES)
     assert counts == {"PositiveSyntaxTest": 149, "NegativeSyntaxTest": 50, "PositiveSyntaxTest11": 64,
                       "NegativeSyntaxTest11": 43, "PositiveUpdateSyntaxTest11": 42, "NegativeUpdateSyntaxTest11": 13}
 
