@@ -11,13 +11,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kg_service.backends import Backend, create_backend
 from kg_service.catalog import Catalog
 from kg_service.graph import LoadedGraph, load_graph
 from kg_service.search import SearchIndex
 from kg_service.settings import Settings
+
+if TYPE_CHECKING:  # the worker module imports rdflib's SPARQL engine: only where a state has workers
+    from kg_service.sparql.worker import Engine
 
 log = logging.getLogger("kg_service.state")
 
@@ -37,7 +40,7 @@ class ServiceState:
     runner: Any = None
     # Answers, in this process, the /sparql queries whose text bounds their work (sparql/bounded.py); None when
     # the store is not the embedded Oxigraph one.
-    bounded: Any = None
+    bounded: Engine | None = None
 
     def close(self) -> None:
         if self.runner is not None:
@@ -89,13 +92,13 @@ def build_state(settings: Settings, loaded: LoadedGraph | None = None, sparql_wo
     # The search rows (the search_index query: seconds at a million triples) and the name index come in the
     # background: the service is ready once the store is open, and a search (or a question) waits for them.
     search = SearchIndex.build(lambda: search_rows(catalog, backend, loaded), background=True)
-    search_ready = time.perf_counter()
+    workers_from = time.perf_counter()
     from kg_service.sparql.executor import create_runner
     from kg_service.sparql.runaway import RunawayGuard
 
     runner = RunawayGuard(create_runner(settings, loaded), settings.query_timeout_s) if sparql_workers else None
-    log.info("state %s: graph %.2f s, search index %.2f s, SPARQL workers %.2f s", loaded.version,
-             graph_ready - started, search_ready - graph_ready, time.perf_counter() - search_ready)
+    log.info("state %s: graph %.2f s, SPARQL workers %.2f s (the search index builds in the background)",
+             loaded.version, graph_ready - started, time.perf_counter() - workers_from)
     bounded = None
     if sparql_workers and settings.backend == "oxigraph" and settings.bounded_max_solutions:
         from kg_service.sparql.worker import Engine

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import math
 import multiprocessing
@@ -18,7 +19,8 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 import httpx
 
@@ -291,6 +293,23 @@ class WorkerPool:
                            limit="memory" if code == -6 else "crash",
                            limit_megabytes=self.settings.worker_memory_mb)
 
+    @contextlib.contextmanager
+    def _holding(self, worker: _Worker, cancel: threading.Event | None) -> Iterator[float]:
+        """While a query holds `worker` (yields when it started): a pipe that breaks is the worker's crash, a
+        request task cancelled meanwhile leaves the worker in an unknown state (replaced), and the time held is
+        told to the client's budget."""
+        held_from = time.monotonic()
+        try:
+            yield held_from
+        except (EOFError, OSError):
+            raise self._crashed(worker) from None
+        except asyncio.CancelledError:
+            self._replace(worker)
+            raise
+        finally:
+            if isinstance(cancel, QueryControl):
+                cancel.worker_seconds = time.monotonic() - held_from
+
     def _answer(self, worker: _Worker, result: Serialized | Failure) -> Serialized:
         self._release(worker)
         if isinstance(result, Failure):
@@ -305,9 +324,8 @@ class WorkerPool:
             # Waiting for a worker has its own bound; the deadline counts only the query's own run, so a query
             # that merely queued behind a slow one is not killed (nor remembered as a runaway).
             worker = self._idle_worker(time.monotonic() + self.settings.queue_timeout_s)
-            held_from = time.monotonic()
-            deadline = held_from + timeout_s
-            try:
+            with self._holding(worker, cancel) as held_from:
+                deadline = held_from + timeout_s
                 worker.connection.send(job)
                 while not worker.connection.poll(POLL_S):
                     if cancel is not None and cancel.is_set():
@@ -315,11 +333,6 @@ class WorkerPool:
                     if time.monotonic() > deadline:
                         raise self._timed_out(worker, timeout_s)
                 result = worker.connection.recv()
-            except (EOFError, OSError):
-                raise self._crashed(worker) from None
-            finally:
-                if isinstance(cancel, QueryControl):
-                    cancel.worker_seconds = time.monotonic() - held_from
             return self._answer(worker, result)
         finally:
             self.admission.release()
@@ -333,22 +346,13 @@ class WorkerPool:
         try:
             timeout_s = self._limit(timeout_s)
             worker = await self._idle_worker_async(time.monotonic() + self.settings.queue_timeout_s)
-            held_from = time.monotonic()
-            try:
+            with self._holding(worker, cancel) as held_from:
                 outcome = await self._await_worker(worker, job, held_from + timeout_s, cancel, gone)
                 if outcome == "cancelled":
                     raise self._cancelled(worker)
                 if outcome == "timeout":
                     raise self._timed_out(worker, timeout_s)
                 result = worker.connection.recv()
-            except (EOFError, OSError):
-                raise self._crashed(worker) from None
-            except asyncio.CancelledError:  # the request's task was cancelled: the worker's state is unknown
-                self._replace(worker)
-                raise
-            finally:
-                if isinstance(cancel, QueryControl):
-                    cancel.worker_seconds = time.monotonic() - held_from
             return self._answer(worker, result)
         finally:
             self.admission.release()

@@ -222,7 +222,7 @@ async def _answer(request: Request, state: ServiceState, wanted: QueryRequest) -
         timeout = settings.query_timeout_s
         if wanted.timeout is not None:
             timeout = min(max(wanted.timeout, MIN_TIMEOUT_S), timeout)
-        if scanned.bound is not None and state.bounded is not None:
+        if scanned.bound is not None:  # only set when this state has an engine for it
             cached = _run_bounded(state, job)
         else:
             try:

@@ -277,13 +277,9 @@ class Engine:
         if dataset is None and self.union_is_public:
             # The whole store is exactly the public dataset (checked when it was opened, read-only since).
             query = lambda: self.store.query(job.query, base_iri=QUERY_BASE, use_default_graph_as_union=True)
-        else:
-            if dataset is None:
-                default_graphs, named_graphs = self.public_nodes, self.public_nodes
-            else:
-                default_graphs = [ox.NamedNode(g) for g in dataset[0]]
-                named_graphs = [ox.NamedNode(g) for g in dataset[1]]
-            # Otherwise an explicit dataset: never a graph of the store that is not public.
+        else:  # an explicit dataset: never a graph of the store that is not public
+            default_graphs, named_graphs = (self.public_nodes, self.public_nodes) if dataset is None else (
+                [ox.NamedNode(g) for g in dataset[0]], [ox.NamedNode(g) for g in dataset[1]])
             query = lambda: self.store.query(job.query, base_iri=QUERY_BASE, default_graph=default_graphs,
                                              named_graphs=named_graphs)
         result = query()
