@@ -213,6 +213,16 @@ def measure_size(size: int, seed: int, work: Path) -> dict:
             result["reload_s"] = round(time.perf_counter() - started, 2)
             reload.raise_for_status()
             assert client.get("/api/interventions/massage").json()["label"] == "therapeutic massage"
+            # An edit among blank nodes (the hedge of an axiom annotation) takes the rebuild path: the served
+            # store copied, its modules swapped and the closure recomputed on disk; the data is not parsed again.
+            knowledge.write_text(knowledge.read_text().replace('ks:hedge "may be caused by" .',
+                                                               'ks:hedge "can be caused by" .', 1))
+            started = time.perf_counter()
+            rebuild = client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=1800)
+            result["reload_rebuild_s"] = round(time.perf_counter() - started, 2)
+            rebuild.raise_for_status()
+            meta = json.loads(max(store.glob("*/*/meta.json"), key=lambda p: p.stat().st_mtime).read_text())
+            assert meta.get("from") and not meta.get("edited"), meta  # rebuilt from the served store's copy
             result["reload_peak_rss_mb"] = round(sampler.peak)
     finally:
         sampler.stop()
@@ -235,12 +245,12 @@ def measure_size(size: int, seed: int, work: Path) -> dict:
 def markdown(results: list[dict], load: tuple[float, float, float]) -> str:
     lines = [f"Scale run {dt.date.today()}, load average at start {load[0]:.1f} (2 cores shared).", "",
              ("| generated triples | oxigraph load | closure | ours ready (cold) | ours / (load+closure) | restart "
-             "| reload after edit | search p50 / p90 | RSS ours serving / Oxigraph server | peak RSS ours start / "
+             "| reload: label edit / axiom edit | search p50 / p90 | RSS ours serving / Oxigraph server | peak RSS ours start / "
              "oxigraph load |"), "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         ratio = r["ready_cold_s"] / (r["oxigraph_load_s"] + r["closure_s"])
         lines.append(f"| {r['generated_triples']:,} | {r['oxigraph_load_s']} s | {r['closure_s']} s | "
-                     f"{r['ready_cold_s']} s | {ratio:.2f}x | {r['restart_s']} s | {r['reload_s']} s | "
+                     f"{r['ready_cold_s']} s | {ratio:.2f}x | {r['restart_s']} s | {r['reload_s']} / {r.get('reload_rebuild_s')} s | "
                      f"{r['search']['p50_ms']} / {r['search']['p90_ms']} ms | {r['serving_rss_mb']} / "
                      f"{r['oxigraph_server_rss_mb']} MB | {r['start_peak_rss_mb']} / {r['oxigraph_load_peak_rss_mb']} MB |")
     return "\n".join(lines) + "\n"

@@ -14,9 +14,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from conftest import ROOT, free_port, start_server, stop_server
 
-from kg_service.graph import META_FILE, load_graph
+from kg_service.graph import META_FILE, OntologyLoadError, load_graph
 
 sys.path.insert(0, str(ROOT / "bench"))
 from generate import main as generate
@@ -127,3 +128,29 @@ def test_a_build_killed_half_way_is_never_served_and_the_next_start_rebuilds(tmp
     finally:
         stop_server(running)
     assert os.listdir(store)
+
+
+def test_data_in_every_format_is_built_on_disk_as_in_memory_and_a_bad_file_is_named(tmp_path: Path) -> None:
+    """--data is loaded straight into the on-disk store (the Oxigraph CLI for triple formats, pyoxigraph for
+    N-Quads): the same graphs, blank nodes included, as the in-memory build, and a syntax error names its file."""
+    turtle, nquads = tmp_path / "extra.ttl", tmp_path / "extra.nq"
+    turtle.write_text('@prefix ks: <https://w3id.org/knee-soreness/> .\n@prefix oa: <http://www.w3.org/ns/oa#> .\n'
+                      'ks:extra-note a ks:Extra ; oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "night" ] .\n'
+                      '<relative-note> a ks:Extra .\n', encoding="utf-8")
+    nquads.write_text('<https://w3id.org/knee-soreness/quad-note> <http://www.w3.org/2000/01/rdf-schema#label> '
+                      '"a quad" <https://example.org/any-graph> .\n_:b <https://w3id.org/knee-soreness/x> _:b .\n',
+                      encoding="utf-8")
+    data = [turtle, nquads]
+    on_disk, in_memory = load_graph(ROOT / "ontology", data, store_dir=tmp_path / "store"), load_graph(ROOT / "ontology", data)
+    assert (on_disk.asserted_count, on_disk.inferred_count) == (in_memory.asserted_count, in_memory.inferred_count)
+    for graph in ("asserted", "inferred"):
+        assert _shape(getattr(on_disk, graph)) == _shape(getattr(in_memory, graph)), graph
+    subjects = {str(s) for s in on_disk.asserted.subjects()}
+    assert turtle.parent.joinpath("relative-note").as_uri() in subjects  # resolved against the file, as in memory
+    assert "https://w3id.org/knee-soreness/quad-note" in subjects  # a quad's graph name is not kept
+
+    broken = tmp_path / "broken.nt"
+    broken.write_text("<https://example.org/a> <https://example.org/b> .\n", encoding="utf-8")
+    with pytest.raises(OntologyLoadError, match=r"^broken.nt: Parser error at line 1 "):
+        load_graph(ROOT / "ontology", [broken], store_dir=tmp_path / "store2")
+    assert not _versions(tmp_path / "store2") and not list((tmp_path / "store2").glob("*/.build-*"))
