@@ -142,6 +142,26 @@ def test_the_service_serves_both_articles(two_articles: Path, tmp_path: Path) ->
             spans = [e for r in osteo for e in r["evidence"]]
             assert spans and all(first[e["start"]:e["end"]] == e["quote"] for e in spans)
             assert {c["id"] for c in client.get("/api/causes").json()["items"]} >= {"dehydration", "osteoarthritis"}
+
+            # Each document is listed and its text served: the one an evidence span's `source` names.
+            documents = {d["iri"]: d for d in client.get("/api/sources").json()["items"]}
+            assert set(documents) == {ARTICLE_IRI, "https://w3id.org/knee-soreness/source-article"}
+            second = documents[ARTICLE_IRI]
+            assert (second["label"], second["file"], second["characters"], second["evidence_spans"]) == (
+                "Why do calves cramp at night?", "ontology/sources/calf-cramps.txt", len(ARTICLE), 3)
+            assert client.get(second["text"]).text == ARTICLE
+            assert client.get("/api/source", params={"document": ARTICLE_IRI}).text == ARTICLE
+            assert client.get("/api/source").text == first  # the first article stays the default
+            missing = client.get("/api/source", params={"document": "no-such-article"})
+            assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+            assert "calf-cramps-article" in missing.json()["hint"] and "source-article" in missing.json()["documents"]
+
+            # The entity page marks each span in its own document's text and names that document.
+            page = client.get("/entity/dehydration", headers={"Accept": "text/html"}).text
+            assert "cramp at night?\n<mark>Night cramps in the calf are often caused by dehydration</mark>. Drinking" in page
+            assert "Why do calves cramp at night?</a>" in page and "document=calf-cramps-article" in page
+            home = client.get("/", headers={"Accept": "text/html"}).text
+            assert "Why do calves cramp at night?" in home and "source articles" in home
     finally:
         stop_server(running)
 

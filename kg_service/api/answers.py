@@ -22,6 +22,7 @@ from kg_service.api.models import (
     Mapping,
     MechanismItem,
     RecommendedItem,
+    SourceDocument,
     StatedEdge,
 )
 from kg_service.graph import KS
@@ -91,7 +92,7 @@ def stated_edge(state: ServiceState, key: EdgeKey) -> StatedEdge:
 
 
 def merged_evidence(edges: Iterable[StatedEdge]) -> list[Evidence]:
-    spans = {(e.start, e.end): e for edge in edges for e in edge.evidence}
+    spans = {(e.start, e.end, e.source): e for edge in edges for e in edge.evidence}
     return [spans[k] for k in sorted(spans)]
 
 
@@ -186,7 +187,7 @@ def recommended_items(state: ServiceState, query: str, params: dict[str, str]) -
     items = []
     for rec_iri, group in group_rows(rows, "recommendation").items():
         first = group[0]
-        text = state.loaded.source_text  # qualifiers in the order the text says them
+        text = state.loaded.text_of(first.get("source"))  # qualifiers in the order their text says them
         qualifiers = sorted(distinct(r.get("qualifier") for r in group), key=lambda q: (text.find(q) % (len(text) + 1), q))
         items.append(RecommendedItem(
             **entity_ref(state, first["entity"]).model_dump(),
@@ -234,3 +235,20 @@ def causes_of_symptom(state: ServiceState, symptom_id: str) -> list[CauseItem]:
         items.append(CauseItem(**entity_ref(state, iri).model_dump(),
                                relation="inferred" if support["inferred"] else "asserted", **support))
     return items
+
+
+def source_documents(state: ServiceState) -> list[SourceDocument]:
+    """Every document evidence points into (stored query `source_documents`), with its text's length; read once
+    per graph version (every evidence span on a page names its document)."""
+    key = ("source_documents",)
+    if key not in state.cache:
+        state.cache[key] = _source_documents(state)
+    return state.cache[key]
+
+
+def _source_documents(state: ServiceState) -> list[SourceDocument]:
+    return [SourceDocument(id=local_id(row["document"]), iri=str(row["document"]), label=_text(row, "label"),
+                           file=str(row["file"]), characters=len(state.loaded.text_of(row["document"])),
+                           evidence_spans=int(row["spans"]),
+                           text=f"/api/source?document={local_id(row['document'])}")
+            for row in state.catalog.select(state.backend, "source_documents")]

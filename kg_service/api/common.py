@@ -67,12 +67,12 @@ def require_entity(state: ServiceState, entity_id: str, categories: Iterable[str
 
 def evidence_list(rows: Iterable[Row]) -> list[Evidence]:
     """Distinct evidence spans from rows carrying ?quote ?start ?end ?source, in text order."""
-    spans: dict[tuple[int, int], Evidence] = {}
+    spans: dict[tuple[str, int, int], Evidence] = {}
     for row in rows:
-        if "quote" in row:
-            key = (int(row["start"]), int(row["end"]))
-            spans.setdefault(key, Evidence(quote=str(row["quote"]), start=key[0], end=key[1], source=str(row["source"])))
-    return [spans[k] for k in sorted(spans)]
+        if "quote" in row:  # keyed by document too: two articles may have spans at the same offsets
+            key = (str(row["source"]), int(row["start"]), int(row["end"]))
+            spans.setdefault(key, Evidence(quote=str(row["quote"]), start=key[1], end=key[2], source=key[0]))
+    return [spans[k] for k in sorted(spans, key=lambda k: (k[1], k[2], k[0]))]
 
 
 def group_rows(rows: Iterable[Row], key: str = "entity") -> dict[str, list[Row]]:

@@ -13,9 +13,18 @@ from rdflib import Graph
 from rdflib.namespace import RDFS
 
 from kg_service.api import answers
-from kg_service.api.common import State, cached_response, require_entity
-from kg_service.api.models import EntityDetail
+from kg_service.api.common import (
+    Limit,
+    Offset,
+    State,
+    cached_response,
+    local_id,
+    require_entity,
+)
+from kg_service.api.common import page as paged
+from kg_service.api.models import EntityDetail, Page, SourceDocument
 from kg_service.catalog import ID_PATTERN
+from kg_service.errors import UnknownId
 from kg_service.graph import KS, PREFIXES
 from kg_service.sparql.negotiation import choose
 from kg_service.state import ServiceState
@@ -120,8 +129,30 @@ def ontology(request: Request, state: State, fmt: RdfFormat | None = FORMAT_QUER
     return cached_response(request, state, lambda: export_ontology(state.loaded.ontology_dir, alias), media, media)
 
 
-@router.get("/api/source", summary="The source article the evidence spans point into",
-            responses={200: {"content": {"text/plain": {}}}})
-def source_text(request: Request, state: State) -> Response:
-    """Evidence `start`/`end` are Unicode code-point offsets into exactly this text."""
-    return cached_response(request, state, lambda: state.loaded.source_text.encode(), "text/plain; charset=utf-8")
+@router.get("/api/sources", response_model=Page[SourceDocument], tags=["evidence"],
+            summary="The source documents the evidence spans point into",
+            openapi_extra={"x-stored-query": "source_documents"})
+def source_documents(request: Request, state: State, limit: Limit = 50, offset: Offset = 0) -> Response:
+    """Every document an evidence span's `source` can name, with its title, file and where its text is served."""
+    return cached_response(request, state, lambda: paged([d.model_dump() for d in answers.source_documents(state)],
+                                                         limit, offset))
+
+
+@router.get("/api/source", summary="The text of a source document, the one the evidence spans point into",
+            tags=["evidence"], responses={200: {"content": {"text/plain": {}}}})
+def source_text(request: Request, state: State,
+                document: str | None = Query(None, description="Id or IRI of a source document (see /api/sources); "
+                                                               "the first article when omitted.",
+                                             examples=["source-article"])) -> Response:
+    """Evidence `start`/`end` are Unicode code-point offsets into exactly this text (the document an evidence
+    span's `source` names)."""
+    if document is None:
+        text = state.loaded.source_text
+    else:
+        iri = document if document.startswith(("http://", "https://")) else str(KS[document])
+        if iri not in state.loaded.documents:
+            known = sorted(local_id(d) for d in state.loaded.documents)
+            raise UnknownId(f"No source document has the id or IRI {document!r}.",
+                            hint="Use one of: " + ", ".join(known) + " (listed at /api/sources).", documents=known)
+        text = state.loaded.documents[iri]
+    return cached_response(request, state, lambda: text.encode(), "text/plain; charset=utf-8")

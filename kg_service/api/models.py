@@ -20,6 +20,21 @@ class Evidence(BaseModel):
                         examples=["https://w3id.org/knee-soreness/source-article"])
 
 
+class SourceDocument(BaseModel):
+    """A document the evidence spans point into: its text is served at `text`."""
+
+    id: str = Field(examples=["source-article"])
+    iri: str = Field(examples=["https://w3id.org/knee-soreness/source-article"])
+    label: str | None = Field(None, description="Its title.",
+                              examples=["What causes knee soreness in women at night during sleep?"])
+    file: str = Field(description="The file under ontology/sources/ its text is read from.",
+                      examples=["ontology/sources/knee-night-soreness.txt"])
+    characters: int = Field(ge=0, description="Length of its text in Unicode code points (evidence offsets count "
+                                              "these).")
+    evidence_spans: int = Field(ge=0, description="How many evidence spans point into it.")
+    text: str = Field(description="Where its text is served.", examples=["/api/source?document=source-article"])
+
+
 class Support(BaseModel):
     """Where one relation comes from: the text (evidence, hedge as written) or curation (reference)."""
 

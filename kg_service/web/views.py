@@ -13,7 +13,7 @@ from rdflib import Literal
 from kg_service import __version__
 from kg_service.api import answers
 from kg_service.api.common import local_id
-from kg_service.api.models import StatedEdge
+from kg_service.api.models import Evidence, StatedEdge
 from kg_service.graph import KS, PREFIXES
 from kg_service.state import ServiceState
 
@@ -72,7 +72,8 @@ def home(state: ServiceState) -> dict[str, Any]:
         "counts": _counts(state),
         "causes": [c.model_dump() for c in causes],
         "links": {"editor": "/sparql", "entities": "/entities", "docs": "/docs", "openapi": "/openapi.json",
-                  "search": "/api/search", "source": "/api/source", "diagram": "/diagram.svg"},
+                  "search": "/api/search", "sources": "/api/sources", "diagram": "/diagram.svg"},
+        "documents": [d.model_dump() for d in answers.source_documents(state)],
         "downloads": [{"label": label, "href": f"/ontology?format={fmt}"} for label, fmt in DOWNLOADS],
     }
 
@@ -148,13 +149,22 @@ def _references(iris: list[str]) -> list[dict[str, str]]:
     return [{"iri": iri, "curie": short_name(iri)} for iri in iris]
 
 
-def _support(edge: StatedEdge, text: str) -> dict[str, Any]:
+def _evidence(state: ServiceState, span: Evidence, context: int = CONTEXT_CHARS) -> dict[str, Any]:
+    """One span for the page: marked in place in its own document's text, with that document's title and link."""
+    documents = {d.iri: d for d in answers.source_documents(state)}
+    document = documents.get(span.source)
+    return {**span.model_dump(), **evidence_in_context(state.loaded.text_of(span.source), span.start, span.end,
+                                                       span.quote, context),
+            "document": {"label": document.label if document and document.label else local_id(span.source),
+                         "href": document.text if document else f"/api/source?document={local_id(span.source)}"}}
+
+
+def _support(edge: StatedEdge, state: ServiceState) -> dict[str, Any]:
     """Where one relation comes from, for the page: text (hedge as written, condition, its own span marked in
-    place) or curated background (its references)."""
+    place in its own document) or curated background (its references)."""
     return {"provenance": edge.provenance, "qualifier": edge.qualifier, "holds_when": edge.holds_when,
             "references": _references(edge.reference),
-            "evidence": [{**e.model_dump(), **evidence_in_context(text, e.start, e.end, e.quote, RELATION_CONTEXT_CHARS)}
-                         for e in edge.evidence]}
+            "evidence": [_evidence(state, e, RELATION_CONTEXT_CHARS) for e in edge.evidence]}
 
 
 def _attach_support(state: ServiceState, iri: str, groups: list[dict[str, Any]], direction: str) -> None:
@@ -168,7 +178,7 @@ def _attach_support(state: ServiceState, iri: str, groups: list[dict[str, Any]],
             key = (iri, group["property"], value["iri"]) if direction == "out" else (value["iri"], group["property"], iri)
             edge = support.get(key)
             if edge is not None:
-                value["support"] = _support(edge, state.loaded.source_text)
+                value["support"] = _support(edge, state)
 
 
 def entity(state: ServiceState, entity_id: str) -> dict[str, Any]:
@@ -179,10 +189,7 @@ def entity(state: ServiceState, entity_id: str) -> dict[str, Any]:
     info = state.search.entities.get(iri)
     detail = answers.entity_detail(state, entity_id) if info is not None else None
     labels = [s["literal"] for s in statements if s["direction"] == "out" and s["property"].endswith("#label")]
-    text = state.loaded.source_text
-    evidence = []
-    for span in (detail.evidence if detail else []):
-        evidence.append({**span.model_dump(), **evidence_in_context(text, span.start, span.end, span.quote)})
+    evidence = [_evidence(state, span) for span in (detail.evidence if detail else [])]
     data: dict[str, Any] = {
         "id": entity_id, "iri": iri,
         "label": info.label if info else (labels[0] if labels else entity_id),
