@@ -156,6 +156,23 @@ def measure_search(client: httpx.Client, seed: int, count: int = 200) -> dict:
             "p90_ms": round(latencies[int(0.9 * count)], 2), "max_ms": round(latencies[-1], 2)}
 
 
+def measure_stored_queries(client: httpx.Client) -> dict:
+    """Each stored query once through `/api/queries/{name}` with its examples for required parameters: the first
+    answer of a graph version is computed (later ones come from the version-keyed cache), so this is the
+    engine's time at this size plus one HTTP round trip."""
+    timings = {}
+    for query in client.get("/api/queries").json():
+        params = {p["name"]: p["example"] for p in query["parameters"] if p["required"] and p["example"] is not None}
+        started = time.perf_counter()
+        response = client.get(f"/api/queries/{query['name']}", params=params, headers={"Accept": "application/json"})
+        timings[query["name"]] = round((time.perf_counter() - started) * 1000, 1)
+        response.raise_for_status()
+    ordered = sorted(timings.values())
+    slowest = max(timings, key=timings.get)
+    return {"ms": timings, "p50_ms": round(statistics.median(ordered), 1), "max_ms": timings[slowest],
+            "slowest": slowest}
+
+
 LIGHT_QUERY = "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } LIMIT 10"
 
 
@@ -200,6 +217,7 @@ def measure_size(size: int, seed: int, work: Path) -> dict:
                       start_peak_rss_mb=round(sampler.peak))
         with httpx.Client(base_url=url, timeout=120) as client:
             result["search"] = measure_search(client, seed)
+            result["stored_queries"] = measure_stored_queries(client)
             for _ in range(20):
                 client.get("/sparql", params={"query": LIGHT_QUERY + f" # {random.random()}"})
             client.get("/api/causes/osteoarthritis-g1/interventions").raise_for_status()
@@ -253,6 +271,12 @@ def markdown(results: list[dict], load: tuple[float, float, float]) -> str:
                      f"{r['ready_cold_s']} s | {ratio:.2f}x | {r['restart_s']} s | {r['reload_s']} / {r.get('reload_rebuild_s')} s | "
                      f"{r['search']['p50_ms']} / {r['search']['p90_ms']} ms | {r['serving_rss_mb']} / "
                      f"{r['oxigraph_server_rss_mb']} MB | {r['start_peak_rss_mb']} / {r['oxigraph_load_peak_rss_mb']} MB |")
+    for r in results:
+        if "stored_queries" in r:
+            q = r["stored_queries"]
+            slow = ", ".join(f"{name} {ms} ms" for name, ms in sorted(q["ms"].items(), key=lambda i: -i[1])[:5])
+            lines += ["", f"Stored queries at {r['generated_triples']:,} triples, first (uncached) answer through "
+                      f"/api/queries/{{name}}: p50 {q['p50_ms']} ms over {len(q['ms'])}; slowest: {slow}."]
     return "\n".join(lines) + "\n"
 
 
