@@ -9,9 +9,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kg_service.backends import Backend, create_backend
 from kg_service.catalog import Catalog
@@ -24,6 +24,47 @@ if TYPE_CHECKING:  # the worker module imports rdflib's SPARQL engine: only wher
 
 log = logging.getLogger("kg_service.state")
 
+T = TypeVar("T")
+BodyKey = tuple[str, str, str, str]  # (path, query string, media type, variant)
+MAX_CACHED_BODIES = 4096
+MAX_DERIVED = 4096
+
+
+class VersionCache:
+    """What one graph version computes once, in two parts: response bodies by request, and structures derived
+    from the graph by key (the relation support, the causal hops, the question context, one SVG per cause, the
+    replayable answers...). Both are bounded: a client can ask for any number of distinct URLs or questions, so
+    a part is emptied when full (everything in it can be computed again)."""
+
+    def __init__(self, max_bodies: int = MAX_CACHED_BODIES, max_derived: int = MAX_DERIVED) -> None:
+        self._bodies: dict[BodyKey, bytes] = {}
+        self._derived: dict[Hashable, Any] = {}
+        self.max_bodies, self.max_derived = max_bodies, max_derived
+
+    def body(self, key: BodyKey) -> bytes | None:
+        return self._bodies.get(key)
+
+    def keep_body(self, key: BodyKey, body: bytes) -> None:
+        if len(self._bodies) >= self.max_bodies:
+            self._bodies.clear()
+        self._bodies[key] = body
+
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """compute() once for this key and version (two first callers at once may both compute: same value)."""
+        try:
+            return self._derived[key]
+        except KeyError:
+            pass
+        value = compute()
+        if len(self._derived) >= self.max_derived:
+            self._derived.clear()
+        self._derived[key] = value
+        return value
+
+    def peek(self, key: Hashable) -> Any | None:
+        """A derived value if it was computed, without computing it."""
+        return self._derived.get(key)
+
 
 @dataclass
 class ServiceState:
@@ -34,8 +75,8 @@ class ServiceState:
     backend: Backend
     catalog: Catalog
     search: SearchIndex
-    # Pre-serialized answers keyed by request; valid for exactly this version of the graph.
-    cache: dict[Any, Any] = field(default_factory=dict)
+    # Pre-serialized answers and derived structures; valid for exactly this version of the graph.
+    cache: VersionCache = field(default_factory=VersionCache)
     # Runs user SPARQL from /sparql in killable workers (or on the remote store); see kg_service/sparql/.
     runner: Any = None
     # Answers, in this process, the /sparql queries whose text bounds their work (sparql/bounded.py); None when

@@ -69,19 +69,18 @@ def interventions(state: ServiceState, type_: str | None = None,
 def relation_support(state: ServiceState) -> dict[EdgeKey, StatedEdge]:
     """Provenance, hedge, condition and evidence of every annotated relation (stored query `relation_support`),
     read once per graph version."""
-    key = ("relation_support",)
-    if key not in state.cache:
+    def read() -> dict[EdgeKey, StatedEdge]:
         groups: dict[EdgeKey, list[dict]] = {}
         for row in state.catalog.select(state.backend, "relation_support"):
             groups.setdefault((str(row["subject"]), str(row["relation"]), str(row["object"])), []).append(row)
-        state.cache[key] = {
-            (s, p, o): StatedEdge(subject=local_id(s), relation=local_id(p), object=local_id(o),
-                                  provenance=_text(rows[0], "provenance"),
-                                  reference=distinct(r.get("reference") for r in rows),
-                                  qualifier=_text(rows[0], "hedge"), holds_when=_text(rows[0], "holds_when"),
-                                  evidence=evidence_list(rows))
-            for (s, p, o), rows in groups.items()}
-    return state.cache[key]
+        return {(s, p, o): StatedEdge(subject=local_id(s), relation=local_id(p), object=local_id(o),
+                                      provenance=_text(rows[0], "provenance"),
+                                      reference=distinct(r.get("reference") for r in rows),
+                                      qualifier=_text(rows[0], "hedge"), holds_when=_text(rows[0], "holds_when"),
+                                      evidence=evidence_list(rows))
+                for (s, p, o), rows in groups.items()}
+
+    return state.cache.derived(("relation_support",), read)
 
 
 def stated_edge(state: ServiceState, key: EdgeKey) -> StatedEdge:
@@ -118,14 +117,14 @@ class Hop:
 
 def causal_hops(state: ServiceState) -> dict[str, list[Hop]]:
     """The stated causal edges (stored query `causal_edges`) by subject, read once per graph version."""
-    key = ("causal_hops",)
-    if key not in state.cache:
+    def read() -> dict[str, list[Hop]]:
         hops: dict[str, list[Hop]] = defaultdict(list)
         for row in state.catalog.select(state.backend, "causal_edges"):
             hops[str(row["subject"])].append(Hop(str(row["object"]), local_id(row["relation"]), (
                 str(row["stated_subject"]), str(row["stated_relation"]), str(row["stated_object"]))))
-        state.cache[key] = {s: sorted(h, key=lambda hop: (hop.target, hop.relation)) for s, h in hops.items()}
-    return state.cache[key]
+        return {s: sorted(h, key=lambda hop: (hop.target, hop.relation)) for s, h in hops.items()}
+
+    return state.cache.derived(("causal_hops",), read)
 
 
 def causal_paths(state: ServiceState, source: str, target: str, max_length: int = MAX_PATH_LENGTH,
@@ -240,10 +239,7 @@ def causes_of_symptom(state: ServiceState, symptom_id: str) -> list[CauseItem]:
 def source_documents(state: ServiceState) -> list[SourceDocument]:
     """Every document evidence points into (stored query `source_documents`), with its text's length; read once
     per graph version (every evidence span on a page names its document)."""
-    key = ("source_documents",)
-    if key not in state.cache:
-        state.cache[key] = _source_documents(state)
-    return state.cache[key]
+    return state.cache.derived(("source_documents",), lambda: _source_documents(state))
 
 
 def _source_documents(state: ServiceState) -> list[SourceDocument]:

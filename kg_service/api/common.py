@@ -167,9 +167,7 @@ def _if_none_match(scope: Scope) -> bytes:
 def remember_answer(request: Request, state: ServiceState, response: Response) -> Response:
     """Mark a 200 GET answer as replayable for this graph version (CachedAnswers records what is sent)."""
     if request.method == "GET" and response.status_code == 200:
-        answers = state.cache.get(FAST_SLOT)
-        if answers is None:
-            answers = state.cache[FAST_SLOT] = FastAnswers()
+        answers = state.cache.derived(FAST_SLOT, FastAnswers)
         route = request.scope.get("route")
         request.scope[RECORD_KEY] = (answers, route.path if route is not None else request.scope["path"])
     return response
@@ -195,7 +193,7 @@ class CachedAnswers:
             await send({"type": "http.response.body", "body": HEALTH_BODY})
             return
         key = _fast_key(scope)
-        answers = self.holder.current.cache.get(FAST_SLOT)
+        answers = self.holder.current.cache.peek(FAST_SLOT)
         answer = answers.entries.get(key) if answers is not None else None
         if answer is not None:
             scope[ROUTE_KEY] = answer.route
@@ -239,7 +237,7 @@ def cached_response(request: Request, state: ServiceState, compute: Callable[[],
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
     key = (request.url.path, request.url.query, media_type, variant)
-    body = state.cache.get(key)
+    body = state.cache.body(key)
     if body is None:
         value = compute()
         if isinstance(value, bytes):
@@ -248,9 +246,7 @@ def cached_response(request: Request, state: ServiceState, compute: Callable[[],
             body = value.model_dump_json(by_alias=True).encode()
         else:
             body = _json_bytes(value)
-        if len(state.cache) >= MAX_CACHED_RESPONSES:
-            state.cache.clear()
-        state.cache[key] = body
+        state.cache.keep_body(key, body)
     return remember_answer(request, state, Response(content=body, media_type=media_type, headers=headers))
 
 

@@ -23,10 +23,8 @@ InterventionId = Path(description="Id of an intervention.", examples=["ibuprofen
 
 def intervention_types(state) -> list[str]:
     """The kinds of intervention, read once per graph version (stored query `intervention_types`)."""
-    key = ("intervention_types",)
-    if key not in state.cache:
-        state.cache[key] = [str(r["slug"]) for r in state.catalog.select(state.backend, "intervention_types")]
-    return state.cache[key]
+    return state.cache.derived(("intervention_types",), lambda: [
+        str(r["slug"]) for r in state.catalog.select(state.backend, "intervention_types")])
 
 
 @router.get("", response_model=Page[EntityItem], summary="Interventions, by kind and need for medical supervision", openapi_extra={"x-stored-query": "interventions"})

@@ -43,8 +43,8 @@ class AskContext:
 
 
 def context(state: ServiceState) -> AskContext:
-    cached = state.cache.get(CONTEXT_KEY)
-    if cached is None:
+    """The language, the linker and the kinds of intervention, once per graph version."""
+    def build() -> AskContext:
         language = load_language()
         kinds = frozenset(str(r["slug"]) for r in state.catalog.select(state.backend, "intervention_types"))
         hits = state.search.search(language.default_symptom, {"symptom"}, limit=1)
@@ -52,9 +52,9 @@ def context(state: ServiceState) -> AskContext:
         if hits:
             info = state.search.entities[hits[0].entity]
             default = Link(0, 0, info.iri, hits[0].matched, info.category, info.type, 1.0, hits[0].score)
-        cached = AskContext(language, Linker(state.search, language), kinds, default)
-        state.cache[CONTEXT_KEY] = cached
-    return cached
+        return AskContext(language, Linker(state.search, language), kinds, default)
+
+    return state.cache.derived(CONTEXT_KEY, build)
 
 
 # -- items ------------------------------------------------------------------------------------------
@@ -311,10 +311,8 @@ def answer_question(state: ServiceState, ctx: AskContext, question: str) -> Outc
 
 def is_answered(state: ServiceState, ctx: AskContext, question: str) -> bool:
     """Whether a suggestion would be answered (remembered per graph version)."""
-    key = ("ask", "answered", question)
-    if key not in state.cache:
-        state.cache[key] = answer_question(state, ctx, question).understood
-    return state.cache[key]
+    return state.cache.derived(("ask", "answered", question),
+                               lambda: answer_question(state, ctx, question).understood)
 
 
 def ask(state: ServiceState, question: str) -> AskResponse:

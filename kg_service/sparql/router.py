@@ -67,11 +67,8 @@ class ResultsCache:
 
 
 def _results_cache(state: ServiceState) -> ResultsCache:
-    """The state's cache dict is shared with /api and may be cleared at any time; ours lives in one slot."""
-    cache = state.cache.get("sparql-results")
-    if cache is None:
-        cache = state.cache["sparql-results"] = ResultsCache()
-    return cache
+    """The version's results cache, one derived slot of the state's cache (emptied when that part is full)."""
+    return state.cache.derived("sparql-results", ResultsCache)
 
 
 def _etag(state: ServiceState, job: Job) -> str:

@@ -187,11 +187,8 @@ def render_svg(dot_source: str) -> str:
 
 def diagram_svg(state: ServiceState, cause_id: str | None = None) -> str:
     """The SVG of the whole article (or of one cause), once per graph version."""
-    key = ("diagram-svg", cause_id)
-    svg = state.cache.get(key)
-    if svg is None:
+    def render() -> str:
         picture = causal_picture(state)
-        if cause_id is not None:
-            picture = picture.focus(cause_id)
-        svg = state.cache[key] = render_svg(to_dot(picture))
-    return svg
+        return render_svg(to_dot(picture if cause_id is None else picture.focus(cause_id)))
+
+    return state.cache.derived(("diagram-svg", cause_id), render)
