@@ -121,8 +121,8 @@ def run_workers(tmp: Path, args: argparse.Namespace) -> dict:
                                                            name="ours-p2")
         config = throughput.Config(concurrency=(16,), sweep=(), query_concurrency=(16,),
                                    duration_s=args.duration, query_duration_s=args.duration, rounds=args.rounds)
-        return throughput.measure_workers(servers, throughput.stored_queries(["interventions_for_cause",
-                                                                              "causes_of_symptom"]), config, log=log)
+        return throughput.measure_workers(servers, throughput.stored_queries(
+            ["recommendations", "interventions_for_cause", "causes_of_symptom"]), config, log=log)
     finally:
         for server in servers.values():
             targets.stop(server)
