@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from kg_service.api.common import (
     distinct,
@@ -246,5 +247,5 @@ def _source_documents(state: ServiceState) -> list[SourceDocument]:
     return [SourceDocument(id=local_id(row["document"]), iri=str(row["document"]), label=_text(row, "label"),
                            file=str(row["file"]), characters=len(state.loaded.text_of(row["document"])),
                            evidence_spans=int(row["spans"]),
-                           text=f"/api/source?document={local_id(row['document'])}")
+                           text=f"/api/source?document={quote(local_id(row['document']), safe='')}")
             for row in state.catalog.select(state.backend, "source_documents")]

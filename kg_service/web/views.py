@@ -7,6 +7,7 @@ nothing here writes SPARQL or HTML.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from rdflib import Literal
 
@@ -153,10 +154,11 @@ def _evidence(state: ServiceState, span: Evidence, context: int = CONTEXT_CHARS)
     """One span for the page: marked in place in its own document's text, with that document's title and link."""
     documents = {d.iri: d for d in answers.source_documents(state)}
     document = documents.get(span.source)
+    href = document.text if document else f"/api/source?document={quote(local_id(span.source), safe='')}"
     return {**span.model_dump(), **evidence_in_context(state.loaded.text_of(span.source), span.start, span.end,
                                                        span.quote, context),
             "document": {"label": document.label if document and document.label else local_id(span.source),
-                         "href": document.text if document else f"/api/source?document={local_id(span.source)}"}}
+                         "href": href}}
 
 
 def _support(edge: StatedEdge, state: ServiceState) -> dict[str, Any]:
