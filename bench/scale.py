@@ -173,6 +173,14 @@ def measure_stored_queries(client: httpx.Client) -> dict:
             "slowest": slowest}
 
 
+def edit_and_reload(client: httpx.Client, module: Path, old: str, new: str) -> float:
+    """Replace the first `old` by `new` in a module, POST /admin/reload, and return the reload's seconds."""
+    module.write_text(module.read_text().replace(old, new, 1))
+    started = time.perf_counter()
+    client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=1800).raise_for_status()
+    return round(time.perf_counter() - started, 2)
+
+
 LIGHT_QUERY = "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } LIMIT 10"
 
 
@@ -224,23 +232,15 @@ def measure_size(size: int, seed: int, work: Path) -> dict:
             # Then every stored query once (whole-graph listings among them: their answers stay cached).
             result["stored_queries"] = measure_stored_queries(client)
             result["rss_after_stored_queries_mb"] = round(sampler.now())
-            # A curator's edit of one label, reloaded: the data's parse is reused, the closure recomputed.
+            # A curator's edit of one label: applied to a copy of the served store, the closure kept.
             knowledge = ontology / "ks-knowledge.ttl"
-            knowledge.write_text(knowledge.read_text().replace('rdfs:label "massage"@en',
-                                                               'rdfs:label "therapeutic massage"@en', 1))
-            started = time.perf_counter()
-            reload = client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=1800)
-            result["reload_s"] = round(time.perf_counter() - started, 2)
-            reload.raise_for_status()
+            result["reload_s"] = edit_and_reload(client, knowledge, 'rdfs:label "massage"@en',
+                                                 'rdfs:label "therapeutic massage"@en')
             assert client.get("/api/interventions/massage").json()["label"] == "therapeutic massage"
             # An edit among blank nodes (the hedge of an axiom annotation) takes the rebuild path: the served
             # store copied, its modules swapped and the closure recomputed on disk; the data is not parsed again.
-            knowledge.write_text(knowledge.read_text().replace('ks:hedge "may be caused by" .',
-                                                               'ks:hedge "can be caused by" .', 1))
-            started = time.perf_counter()
-            rebuild = client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=1800)
-            result["reload_rebuild_s"] = round(time.perf_counter() - started, 2)
-            rebuild.raise_for_status()
+            result["reload_rebuild_s"] = edit_and_reload(client, knowledge, 'ks:hedge "may be caused by" .',
+                                                         'ks:hedge "can be caused by" .')
             meta = json.loads(max(store.glob("*/*/meta.json"), key=lambda p: p.stat().st_mtime).read_text())
             assert meta.get("from") and not meta.get("edited"), meta  # rebuilt from the served store's copy
             result["reload_peak_rss_mb"] = round(sampler.peak)

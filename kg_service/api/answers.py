@@ -243,6 +243,12 @@ def source_documents(state: ServiceState) -> list[SourceDocument]:
     return state.cache.derived(("source_documents",), lambda: _source_documents(state))
 
 
+def source_document(state: ServiceState, iri: str) -> SourceDocument | None:
+    """One document by IRI (an index over `source_documents`, built once per graph version)."""
+    index = state.cache.derived(("source_documents", "by-iri"), lambda: {d.iri: d for d in source_documents(state)})
+    return index.get(iri)
+
+
 def _source_documents(state: ServiceState) -> list[SourceDocument]:
     return [SourceDocument(id=local_id(row["document"]), iri=str(row["document"]), label=_text(row, "label"),
                            file=str(row["file"]), characters=len(state.loaded.text_of(row["document"])),

@@ -152,8 +152,7 @@ def _references(iris: list[str]) -> list[dict[str, str]]:
 
 def _evidence(state: ServiceState, span: Evidence, context: int = CONTEXT_CHARS) -> dict[str, Any]:
     """One span for the page: marked in place in its own document's text, with that document's title and link."""
-    documents = {d.iri: d for d in answers.source_documents(state)}
-    document = documents.get(span.source)
+    document = answers.source_document(state, span.source)
     href = document.text if document else f"/api/source?document={quote(local_id(span.source), safe='')}"
     return {**span.model_dump(), **evidence_in_context(state.loaded.text_of(span.source), span.start, span.end,
                                                        span.quote, context),
