@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 from xml.etree import ElementTree
 
 import httpx
+import pyoxigraph
 import pytest
 from conftest import ROOT, RunningServer, start_server, stop_server
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -35,8 +36,9 @@ from SPARQLWrapper import (
     SPARQLWrapper,
 )
 
+from kg_service.backends.terms import to_oxigraph
 from kg_service.graph import load_graph
-from kg_service.sparql.results import Limits, serialize_solutions, serialize_triples
+from kg_service.sparql.results import Limits, oxigraph_document, serialize_solutions, serialize_triples
 from kg_service.sparql.worker import Engine, Job, execute
 
 KS = Namespace("https://w3id.org/knee-soreness/")
@@ -477,14 +479,20 @@ def test_truncation_cuts_between_rows_and_says_where(media_type: str) -> None:
             assert len(cut.body.decode().splitlines()) == cut.rows + 1
 
 
+@pytest.mark.parametrize("engine", ["rdflib", "oxigraph"])
 @pytest.mark.parametrize("media_type,rdflib_format", zip(GRAPH_TYPES, ["turtle", "json-ld", "nt", "xml"]))
-def test_graph_results_are_cut_to_whole_documents(media_type: str, rdflib_format: str) -> None:
-    triples = [(URIRef(f"urn:s{i}"), RDFS.label, Literal(f"label number {i}")) for i in range(400)]
-    whole = serialize_triples(triples + triples[:50], media_type, Limits(rows=1000, bytes=1_000_000))
-    assert whole.truncated is None and len(Graph().parse(data=whole.body, format=rdflib_format)) == 400
-    by_rows = serialize_triples(triples, media_type, Limits(rows=25, bytes=1_000_000))
+def test_graph_results_are_cut_to_whole_documents(media_type: str, rdflib_format: str, engine: str) -> None:
+    triples: list = [(URIRef(f"urn:s{i}"), RDFS.label, Literal(f"label number {i}")) for i in range(400)]
+    kwargs = {}
+    if engine == "oxigraph":  # the worker's path: Oxigraph's triples in Oxigraph's writers (JSON-LD in rdflib's)
+        triples = [pyoxigraph.Triple(*(to_oxigraph(term) for term in triple)) for triple in triples]
+        kwargs = {"document": oxigraph_document}
+    whole = serialize_triples(triples + triples[:50], media_type, Limits(rows=1000, bytes=1_000_000), **kwargs)
+    assert whole.truncated is None and whole.rows == 400
+    assert len(Graph().parse(data=whole.body, format=rdflib_format)) == 400
+    by_rows = serialize_triples(triples, media_type, Limits(rows=25, bytes=1_000_000), **kwargs)
     assert by_rows.truncated == "rows=25" and len(Graph().parse(data=by_rows.body, format=rdflib_format)) == 25
-    by_bytes = serialize_triples(triples, media_type, Limits(rows=1000, bytes=4_096))
+    by_bytes = serialize_triples(triples, media_type, Limits(rows=1000, bytes=4_096), **kwargs)
     assert by_bytes.truncated == "bytes=4096" and len(by_bytes.body) <= 4_096
     assert len(Graph().parse(data=by_bytes.body, format=rdflib_format)) == by_bytes.rows > 0
 

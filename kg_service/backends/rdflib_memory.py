@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 import rdflib.plugins.sparql as rdflib_sparql
-from rdflib import Dataset
+from rdflib import Dataset, Graph, URIRef
 
 from kg_service.backends.base import Backend, BackendError, Bindings, Row
 from kg_service.graph import ASSERTED_GRAPH, INFERRED_GRAPH, LoadedGraph
@@ -12,13 +14,20 @@ from kg_service.graph import ASSERTED_GRAPH, INFERRED_GRAPH, LoadedGraph
 rdflib_sparql.SPARQL_LOAD_GRAPHS = False
 
 
-def build_dataset(loaded: LoadedGraph) -> Dataset:
-    """A dataset of the public graphs only, whose default graph is their union."""
-    dataset = Dataset(default_union=True)
-    for name, graph in ((ASSERTED_GRAPH, loaded.asserted), (INFERRED_GRAPH, loaded.inferred)):
-        target = dataset.graph(name)
-        for triple in graph:
+def build_dataset(graphs: Mapping[str, Graph], default: Iterable[str], named: Iterable[str]) -> Dataset:
+    """The dataset a query runs over: the graphs `named` as its named graphs, the merge of `default` as its
+    default graph. The one place an rdflib Dataset is put together (the stored queries' backend and the SPARQL
+    workers of --backend rdflib): when both name every graph, the default graph is their union, not a copy."""
+    default, named = sorted(set(default)), sorted(set(named))
+    union = default == named == sorted(graphs)
+    dataset = Dataset(default_union=union)
+    for name in named:
+        target = dataset.graph(URIRef(name))
+        for triple in graphs[name]:
             target.add(triple)
+    for name in [] if union else default:
+        for triple in graphs[name]:
+            dataset.default_graph.add(triple)
     return dataset
 
 
@@ -26,7 +35,8 @@ class RdflibBackend(Backend):
     name = "rdflib"
 
     def __init__(self, loaded: LoadedGraph) -> None:
-        self.dataset = build_dataset(loaded)
+        graphs = {str(ASSERTED_GRAPH): loaded.asserted, str(INFERRED_GRAPH): loaded.inferred}
+        self.dataset = build_dataset(graphs, graphs, graphs)
 
     def _run(self, query: str, bindings: Bindings | None):
         try:

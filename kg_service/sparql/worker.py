@@ -21,11 +21,9 @@ from typing import Any
 import pyoxigraph
 import rdflib.plugins.sparql as rdflib_sparql
 from pyparsing import ParseBaseException
-from rdflib import Literal, URIRef
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.sparql import Query
-from rdflib.term import Identifier
 
 from kg_service.backends.terms import to_rdflib
 from kg_service.errors import Problem
@@ -34,6 +32,7 @@ from kg_service.sparql.prechecks import QUERY_BASE, Scan, precheck
 from kg_service.sparql.results import (
     Limits,
     Serialized,
+    oxigraph_document,
     serialize_boolean,
     serialize_native,
     serialize_solutions,
@@ -41,7 +40,6 @@ from kg_service.sparql.results import (
 )
 
 PUBLIC = {str(g) for g in PUBLIC_GRAPHS}
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 PUBLIC_LIST = ", ".join(f"<{g}>" for g in sorted(PUBLIC))
 WORKER_NICENESS = 10
 CHECK_CACHE_SIZE = 256  # parsed verdicts per worker: a repeated query skips rdflib's parse
@@ -220,8 +218,6 @@ class Engine:
         if backend == "rdflib":
             from rdflib import Graph
 
-            from kg_service.backends.terms import to_rdflib
-
             self.graphs = {}
             for name in PUBLIC:
                 graph = self.graphs[name] = Graph()
@@ -253,19 +249,11 @@ class Engine:
 
     def _rdflib_dataset(self, dataset: tuple[tuple[str, ...], tuple[str, ...]] | None):
         """A Dataset whose default graph and named graphs are exactly the requested ones (built once each)."""
+        from kg_service.backends.rdflib_memory import build_dataset
+
         key = dataset or (tuple(sorted(PUBLIC)), tuple(sorted(PUBLIC)))
         if key not in self.datasets:
-            from rdflib import Dataset, URIRef
-
-            built = Dataset(default_union=False)
-            for name in key[0]:
-                for triple in self.graphs[name]:
-                    built.default_graph.add(triple)
-            for name in key[1]:
-                target = built.graph(URIRef(name))
-                for triple in self.graphs[name]:
-                    target.add(triple)
-            self.datasets[key] = built
+            self.datasets[key] = build_dataset(self.graphs, *key)
         return self.datasets[key]
 
     def run(self, job: Job, checked: Checked | Scan | Job) -> Serialized:
@@ -291,10 +279,9 @@ class Engine:
         if isinstance(result, ox.QueryBoolean):
             return serialize_boolean(bool(result), job.media_type)
         if isinstance(result, ox.QueryTriples):
-            triples = ((exact(t.subject), exact(t.predicate), exact(t.object)) for t in result)
-            return serialize_triples(triples, job.media_type, job.limits)
+            return serialize_triples(result, job.media_type, job.limits, oxigraph_document)
         variables = [v.value for v in result.variables]
-        rows = ([None if solution[v] is None else exact(solution[v]) for v in variables] for solution in result)
+        rows = ([None if solution[v] is None else to_rdflib(solution[v]) for v in variables] for solution in result)
         return serialize_solutions(variables, rows, job.media_type, job.limits)
 
     def _run_rdflib(self, job: Job, checked: Checked, dataset) -> Serialized:
@@ -309,16 +296,6 @@ class Engine:
 
 
 _OXIGRAPH_POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
-
-
-def exact(term: Any) -> Identifier:
-    """A pyoxigraph term as an rdflib term with its lexical form untouched: rdflib's default normalization
-    would answer "01"^^xsd:integer as "1" and the ill-typed "true "^^xsd:boolean as "false"."""
-    if isinstance(term, pyoxigraph.Literal) and not term.language:
-        datatype = term.datatype.value
-        if datatype != XSD_STRING:
-            return Literal(term.value, datatype=URIRef(datatype), normalize=False)
-    return to_rdflib(term)
 
 
 def _syntax(message: str, line: int | None, column: int | None) -> Failure:
