@@ -92,8 +92,9 @@ def source_text() -> str:
     return (ROOT / "ontology" / "sources" / "knee-night-soreness.txt").read_text(encoding="utf-8")
 
 
-def start_oxigraph_server(tmp_dir: Path) -> tuple[str, subprocess.Popen]:
-    """A real Oxigraph server (PyPI `oxigraph`) on 127.0.0.1, loaded with the ontology's public graphs."""
+def start_oxigraph_server(tmp_dir: Path, union_default_graph: bool = True) -> tuple[str, subprocess.Popen]:
+    """A real Oxigraph server (PyPI `oxigraph`) on 127.0.0.1, loaded with the ontology's public graphs; without
+    `union_default_graph` its default graph is empty, so only a client that names the graphs finds anything."""
     from kg_service.graph import load_graph
 
     data = tmp_dir / "graphs.nq"
@@ -106,7 +107,8 @@ def start_oxigraph_server(tmp_dir: Path) -> tuple[str, subprocess.Popen]:
     # own timeout, above the service's 10 s deadline, stops it, as the README advises. Its log stays beside it.
     with open(tmp_dir / "oxigraph-server.log", "wb") as log:
         process = subprocess.Popen(["oxigraph", "serve-read-only", "--location", str(location), "--bind",
-                                    f"127.0.0.1:{port}", "--union-default-graph", "--timeout-s", "15"],
+                                    f"127.0.0.1:{port}", "--timeout-s", "15"]
+                                   + (["--union-default-graph"] if union_default_graph else []),
                                    stdout=log, stderr=subprocess.STDOUT)
     endpoint = f"http://127.0.0.1:{port}/query"
     deadline = time.monotonic() + 30
@@ -122,7 +124,8 @@ def start_oxigraph_server(tmp_dir: Path) -> tuple[str, subprocess.Popen]:
 
 @pytest.fixture(scope="session")
 def oxigraph_endpoint(tmp_path_factory) -> Iterator[str]:
-    endpoint, process = start_oxigraph_server(tmp_path_factory.mktemp("oxigraph"))
+    # No union default graph: the service's stored queries and forwarded /sparql name the public graphs themselves.
+    endpoint, process = start_oxigraph_server(tmp_path_factory.mktemp("oxigraph"), union_default_graph=False)
     yield endpoint
     process.terminate()
     process.wait(timeout=10)

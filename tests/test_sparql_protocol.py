@@ -351,6 +351,9 @@ REMOTE_ROWS = {"head": {"vars": ["x"]}, "results": {"bindings": [{"x": {"type": 
 EMPTY = {"head": {"vars": []}, "results": {"bindings": []}}
 
 
+EVERY_REMOTE_REQUEST: list[dict] = []  # what the fake endpoint below was sent, the service's stored queries included
+
+
 @pytest.fixture(scope="module")
 def fake_remote() -> Iterator[tuple[str, list[dict]]]:
     """A SPARQL endpoint that records what it is sent; `# mode:` comments in the query choose its answer."""
@@ -361,6 +364,7 @@ def fake_remote() -> Iterator[tuple[str, list[dict]]]:
             length = int(self.headers.get("Content-Length") or 0)
             form = parse_qs(self.rfile.read(length).decode())
             query = (form.get("query") or [""])[0]
+            EVERY_REMOTE_REQUEST.append({"form": form, "accept": self.headers.get("Accept")})
             if "# mode:" in query:
                 received.append({"form": form, "accept": self.headers.get("Accept")})
             if "# mode:hang" in query:
@@ -412,6 +416,17 @@ def test_remote_results_pass_through_with_the_public_dataset_named(remote_api: h
     remote_api.get("/sparql", params={"query": "SELECT ?x WHERE { ?x ?p ?o } # mode:ok 2",
                                       "default-graph-uri": ASSERTED})
     assert received[-1]["form"]["default-graph-uri"] == [ASSERTED] and "named-graph-uri" not in received[-1]["form"]
+
+
+def test_remote_stored_queries_name_the_public_dataset(remote_api: httpx.Client) -> None:
+    """The stored queries go through the same client as /sparql: the dataset named, whatever the engine's default."""
+    EVERY_REMOTE_REQUEST.clear()
+    assert remote_api.get("/api/queries/curated_background").status_code == 200
+    stored = [sent for sent in EVERY_REMOTE_REQUEST if "# mode:" not in sent["form"]["query"][0]]
+    assert stored, "the stored query never reached the remote endpoint"
+    for sent in stored:
+        assert sorted(sent["form"]["default-graph-uri"]) == sorted(sent["form"]["named-graph-uri"]) == [ASSERTED, INFERRED]
+        assert sent["accept"] == "application/sparql-results+json"
 
 
 def test_remote_is_prechecked_and_its_failures_are_problems(remote_api: httpx.Client, fake_remote) -> None:

@@ -18,14 +18,12 @@ import os
 import queue
 import threading
 import time
-from dataclasses import dataclass, replace
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
-import httpx
-
+from kg_service.backends.remote import RemoteCancelled, RemoteEndpoint, RemoteRefused
 from kg_service.errors import (
-    BackendUnavailable,
     Overloaded,
     PayloadTooLarge,
     Problem,
@@ -35,7 +33,6 @@ from kg_service.errors import (
     QueryTimeout,
     QueryTooComplex,
     RefusedFeature,
-    ResultTooLarge,
     UnsupportedFunction,
 )
 from kg_service.graph import LoadedGraph
@@ -400,15 +397,14 @@ class WorkerPool:
 class RemoteRunner:
     """User SPARQL forwarded, after the same pre-checks, to the remote SPARQL endpoint of --backend remote.
 
-    The remote store may hold more than our public graphs, so every request names its dataset explicitly
-    (the public graphs unless the client chose among them). The answer's bytes pass through unchanged in
-    the negotiated format; the wall-clock deadline and the byte limit are enforced while reading.
+    Through the service's one remote client (`backends.remote.RemoteEndpoint`): the dataset is named on every
+    request (the public graphs unless the client chose among them), the answer's bytes pass through unchanged in
+    the negotiated format, and the wall-clock deadline and the byte limit hold while reading.
     """
 
     def __init__(self, settings: Settings, checks: WorkerPool | None = None) -> None:
-        self.endpoint = settings.endpoint
         self.settings = settings
-        self.client = httpx.Client(timeout=settings.query_timeout_s)
+        self.endpoint = RemoteEndpoint(settings.endpoint, settings.query_timeout_s)
         # rdflib's parse can take seconds of pure-Python CPU (a 16 KB operator chain: 23 s): it runs in the
         # pool's killable workers, under the same deadline and admission limits, never in the HTTP process.
         self.checks = checks
@@ -427,52 +423,27 @@ class RemoteRunner:
 
         started = time.monotonic()
         verdict = self._verdict(job, timeout_s, cancel)
-        deadline = started + timeout_s
         public = [str(g) for g in PUBLIC_GRAPHS]
         default, named = query_dataset(job, verdict) or (public, public)
-        # Relative IRIs resolve against the ontology base on every engine, not the remote endpoint's URL.
-        form: dict[str, Any] = {"query": f"BASE <{QUERY_BASE}>\n{job.query}", "default-graph-uri": list(default),
-                                "named-graph-uri": list(named)}
-        remaining = max(0.05, deadline - time.monotonic())
         try:
-            with self.client.stream("POST", self.endpoint, data=form, headers={"Accept": job.media_type},
-                                    timeout=remaining) as response:
-                if response.status_code == 400:
-                    raise QuerySyntaxError("The remote SPARQL endpoint rejected the query as malformed.")
-                if response.status_code != 200:
-                    said = response.read()[:4096].decode("utf-8", "replace")
-                    function = UNKNOWN_FUNCTION.search(said)
-                    if function:  # the Oxigraph server answers 500 where the embedded engine raises
-                        raise UnsupportedFunction(f"The function {function.group(1)} is not supported by this "
-                                                  "endpoint.", function=function.group(1)[1:-1])
-                    raise BackendUnavailable(f"The remote SPARQL endpoint answered {response.status_code}.")
-                answered = response.headers.get("content-type", "").split(";")[0].strip().lower()
-                if answered != job.media_type:  # passing it on under our label would mislabel it
-                    raise BackendUnavailable(f"The remote SPARQL endpoint answered {answered or 'no content type'} "
-                                             f"where {job.media_type} was asked for.",
-                                             hint="Ask for another format, or configure the remote endpoint.")
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if cancel is not None and cancel.is_set():
-                        raise Cancelled()
-                    if time.monotonic() > deadline:
-                        raise QueryTimeout(f"The remote endpoint did not answer within the {timeout_s:g} s time "
-                                           "limit.", headers={"Retry-After": "1"}, limit="time",
-                                           limit_seconds=timeout_s)
-                    if len(body) > job.limits.bytes:
-                        # Someone else's document cannot be cut cleanly: refuse rather than send half of it.
-                        raise ResultTooLarge(f"The result is over the limit of {job.limits.bytes} bytes.",
-                                             hint="Add LIMIT, or select fewer variables.", limit="bytes")
-        except httpx.TimeoutException:
-            raise QueryTimeout(f"The remote endpoint did not answer within {timeout_s:g} s.",
-                               headers={"Retry-After": "1"}, limit="time", limit_seconds=timeout_s) from None
-        except httpx.HTTPError as exc:
-            raise BackendUnavailable(f"The remote SPARQL endpoint failed: {type(exc).__name__}.") from None
-        return Serialized(bytes(body), job.media_type, rows=-1)
+            # Relative IRIs resolve against the ontology base on every engine, not the remote endpoint's URL.
+            body = self.endpoint.fetch(f"BASE <{QUERY_BASE}>\n{job.query}", job.media_type, default_graphs=default,
+                                       named_graphs=named, timeout_s=max(0.05, started + timeout_s - time.monotonic()),
+                                       max_bytes=job.limits.bytes, cancel=cancel)
+        except RemoteCancelled:
+            raise Cancelled() from None
+        except RemoteRefused as refused:
+            if refused.remote_status == 400:
+                raise QuerySyntaxError("The remote SPARQL endpoint rejected the query as malformed.") from None
+            function = UNKNOWN_FUNCTION.search(refused.said)
+            if function:  # the Oxigraph server answers 500 where the embedded engine raises
+                raise UnsupportedFunction(f"The function {function.group(1)} is not supported by this endpoint.",
+                                          function=function.group(1)[1:-1]) from None
+            raise
+        return Serialized(body, job.media_type, rows=-1)
 
     def close(self) -> None:
-        self.client.close()
+        self.endpoint.close()
         if self.checks is not None:
             self.checks.close()
 
