@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from typing import Literal as TypingLiteral
 
 import yaml
@@ -20,9 +20,11 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Identifier
 
-from kg_service.backends.base import Backend, Row
+from kg_service.backends.base import Backend, Bindings, Row
 from kg_service.errors import InvalidParameter
 from kg_service.graph import KS
+
+T = TypeVar("T")
 
 ParamType = TypingLiteral["id", "iri", "string", "integer", "boolean"]
 QueryForm = TypingLiteral["select", "ask", "construct"]
@@ -177,10 +179,18 @@ class Catalog:
         return name in self.queries
 
     def select(self, backend: Backend, name: str, params: Mapping[str, str | None] | None = None) -> list[Row]:
+        return self._observed(name, lambda query, bindings: backend.select(query, bindings), params)
+
+    def select_text(self, backend: Backend, name: str,
+                    params: Mapping[str, str | None] | None = None) -> list[dict[str, str]]:
+        """`select` with every value as its lexical form (`Backend.select_text`)."""
+        return self._observed(name, lambda query, bindings: backend.select_text(query, bindings), params)
+
+    def _observed(self, name: str, run: Callable[[str, Bindings], T], params: Mapping[str, str | None] | None) -> T:
         query = self.queries[name]
         bindings = query.bind(params or {})
         started = time.perf_counter()
-        rows = backend.select(query.text, bindings)
+        answer = run(query.text, bindings)
         if self.observer is not None:
             self.observer(name, time.perf_counter() - started)
-        return rows
+        return answer

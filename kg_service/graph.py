@@ -333,6 +333,16 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def _data_digest(data_files: Sequence[Path], store_dir: Path | None) -> str:
+    return _digest(data_files) if store_dir is None else _cached_digest(Path(store_dir), data_files)
+
+
+def current_version(ontology_dir: Path, data_files: Sequence[Path] = (), store_dir: Path | None = None) -> str:
+    """The version `load_graph` would load now, without loading anything (a reload that finds it unchanged)."""
+    data_files = [Path(p).resolve() for p in data_files]
+    return content_version(Path(ontology_dir).resolve(), data_files, _data_digest(data_files, store_dir))
+
+
 def load_graph(ontology_dir: Path, data_files: Sequence[Path] = (), store_dir: Path | None = None,
                keep_versions: Sequence[str] = ()) -> LoadedGraph:
     """Read `ontology/` (and `data_files`) and build what the service serves.
@@ -345,7 +355,7 @@ def load_graph(ontology_dir: Path, data_files: Sequence[Path] = (), store_dir: P
     for path in data_files:
         if not path.is_file():
             raise OntologyLoadError(f"--data file {path} does not exist")
-    data_digest = _digest(data_files) if store_dir is None else _cached_digest(Path(store_dir), data_files)
+    data_digest = _data_digest(data_files, store_dir)
     version = content_version(ontology_dir, data_files, data_digest)
     if store_dir is None:
         store = ox.Store()

@@ -109,7 +109,7 @@ def search_rows(catalog: Catalog, backend: Backend, loaded: LoadedGraph) -> list
             return json.loads(rows_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             pass
-    rows = [{k: str(v) for k, v in row.items()} for row in catalog.select(backend, "search_index")]
+    rows = catalog.select_text(backend, "search_index")
     if rows_file is not None:
         with contextlib.suppress(OSError):  # a read-only store directory: the rows are queried each start
             partial = rows_file.with_suffix(f".{os.getpid()}.tmp")

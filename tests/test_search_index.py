@@ -42,3 +42,26 @@ def test_a_failure_to_read_the_rows_reaches_every_reader() -> None:
             read()
     with pytest.raises(ValueError):
         SearchIndex.build(rows)  # in the caller's thread: the error itself
+
+
+def test_rows_as_text_are_the_rows_terms_lexical_forms() -> None:
+    """Oxigraph's `select_text` (the search index's fast path, which skips rdflib terms) gives every stored
+    SELECT's rows as `select` gives them, each term as its lexical form."""
+    from conftest import ROOT
+
+    from kg_service.backends.oxigraph import OxigraphBackend
+    from kg_service.catalog import Catalog
+    from kg_service.graph import load_graph
+
+    catalog, backend = Catalog.load(ROOT / "queries"), OxigraphBackend(load_graph(ROOT / "ontology"))
+    as_set = lambda rows: sorted(sorted(row.items()) for row in rows)
+    answered = 0
+    for query in catalog.queries.values():
+        if query.form != "select":
+            continue
+        params = {p.name: p.example for p in query.params if p.example is not None}
+        as_text = catalog.select_text(backend, query.name, params)
+        as_terms = catalog.select(backend, query.name, params)
+        assert as_set(as_text) == as_set([{k: str(v) for k, v in row.items()} for row in as_terms]), query.name
+        answered += bool(as_text)
+    assert answered > 25 and catalog.select_text(backend, "search_index")

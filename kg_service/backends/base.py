@@ -38,6 +38,11 @@ class Backend(ABC):
     def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
         """Run a SELECT and return its rows as {variable: term}, unbound variables left out."""
 
+    def select_text(self, query: str, bindings: Bindings | None = None) -> list[dict[str, str]]:
+        """A SELECT's rows as {variable: lexical form}, for callers that need only the text (the search index):
+        an engine may skip building rdflib terms, which costs more than the query on a whole-graph listing."""
+        return [{name: str(term) for name, term in row.items()} for row in self.select(query, bindings)]
+
     @abstractmethod
     def ask(self, query: str, bindings: Bindings | None = None) -> bool:
         """Run an ASK."""

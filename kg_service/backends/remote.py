@@ -168,6 +168,10 @@ class RemoteBackend(Backend):
         data = self._json(query, bindings)
         return [{k: _from_json(v) for k, v in row.items()} for row in data["results"]["bindings"]]
 
+    def select_text(self, query: str, bindings: Bindings | None = None) -> list[dict[str, str]]:
+        data = self._json(query, bindings)
+        return [{k: v["value"] for k, v in row.items()} for row in data["results"]["bindings"]]
+
     def ask(self, query: str, bindings: Bindings | None = None) -> bool:
         return bool(self._json(query, bindings)["boolean"])
 
