@@ -22,7 +22,7 @@ import re
 import shutil
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -509,18 +509,20 @@ def _module_triples(ontology_dir: Path) -> list[tuple]:
     return triples
 
 
-def _blank_signature(triples: list[tuple]) -> Counter | None:
-    """A multiset equal for two sets of triples exactly when they are the same graph, blank node names aside, for
+def _blank_names(triples: list[tuple], skip: Callable[[tuple], bool] = lambda t: False) -> dict | None:
+    """Each blank node named by a hash of what it says, recursively (the triples `skip` accepts left out), for
     blank nodes that form trees (each the object of at most one triple, no cycle), as OWL's lists, axiom
-    annotations and class expressions and the evidence selectors do: each blank node is named by a hash of what
-    it says, recursively. None when the blank nodes do not form trees (the caller then rebuilds)."""
+    annotations and class expressions and the evidence selectors do. None when they do not form trees."""
     said: dict = defaultdict(list)
     referenced: Counter = Counter()
-    for s, p, o in triples:
-        if isinstance(s, ox.BlankNode):
-            said[s].append((p, o))
+    for t in triples:
+        s, p, o = t
         if isinstance(o, ox.BlankNode):
             referenced[o] += 1
+        if isinstance(s, ox.BlankNode):
+            said[s]  # every subject gets a name, even one whose triples are all skipped
+            if not skip(t):
+                said[s].append((p, o))
     if any(n > 1 for n in referenced.values()):
         return None
     names: dict = {}
@@ -536,17 +538,61 @@ def _blank_signature(triples: list[tuple]) -> Counter | None:
         names[node] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
         return names[node]
 
-    signature: Counter = Counter()
     try:
-        for s, p, o in triples:
-            if not isinstance(s, ox.BlankNode):
-                signature[(str(s), str(p), name(o))] += 1
-        for node in said:
-            if not referenced[node]:
-                signature[("root", name(node))] += 1
+        for node in [*said, *referenced]:
+            name(node)
     except RecursionError:
         return None
-    return signature
+    return names
+
+
+def _paired_blank_nodes(old: list[tuple], new: list[tuple], annotations: set[str]) -> dict | None:
+    """The new modules' blank nodes paired with the served store's, so that an edit inside blank nodes (the hedge
+    of an axiom annotation) becomes a diff of triples like any other. Paired from the roots down: two blank nodes
+    pair when their parents pair (or are the same IRI), under the same predicate, and they say the same once their
+    annotation triples are set aside; among several such, those that say exactly the same pair first. None when a
+    pairing is missing or ambiguous (the caller then rebuilds)."""
+    annotation = lambda t: t[1].value in annotations and not isinstance(t[2], ox.BlankNode)  # noqa: E731
+    named = [_blank_names(old), _blank_names(new), _blank_names(old, annotation), _blank_names(new, annotation)]
+    if any(n is None for n in named):
+        return None
+    old_full, new_full, old_reduced, new_reduced = named
+    old_parent = {o: (s, p) for s, p, o in old if isinstance(o, ox.BlankNode)}
+    new_parent = {o: (s, p) for s, p, o in new if isinstance(o, ox.BlankNode)}
+    pairs: dict = {}
+    # First the blank nodes no other blank node holds (the roots, and those an IRI points to), then their children.
+    old_level = [n for n in old_reduced if not isinstance(old_parent.get(n, (None,))[0], ox.BlankNode)]
+    new_level = [n for n in new_reduced if not isinstance(new_parent.get(n, (None,))[0], ox.BlankNode)]
+    while old_level or new_level:
+        groups: dict = defaultdict(lambda: ([], []))
+        for node in old_level:
+            groups[(*old_parent.get(node, (None, None)), old_reduced[node])][0].append(node)
+        for node in new_level:
+            parent, predicate = new_parent.get(node, (None, None))
+            if isinstance(parent, ox.BlankNode):
+                parent = pairs[parent]  # the level above is paired whole
+            groups[(parent, predicate, new_reduced[node])][1].append(node)
+        for olds, news in groups.values():
+            if len(olds) != len(news):
+                return None
+            by_full: dict = defaultdict(list)
+            for node in olds:
+                by_full[old_full[node]].append(node)
+            unmatched = []
+            for node in news:
+                same = by_full.get(new_full[node])
+                if same:
+                    pairs[node] = same.pop()
+                else:
+                    unmatched.append(node)
+            if len(unmatched) > 1:  # two changed blank nodes alike but for their annotations: which is which?
+                return None
+            if unmatched:
+                pairs[unmatched[0]] = next(n for nodes in by_full.values() for n in nodes)
+        old_above, new_above = set(old_level), set(new_level)
+        old_level = [o for s, _, o in old if isinstance(o, ox.BlankNode) and s in old_above]
+        new_level = [o for s, _, o in new if isinstance(o, ox.BlankNode) and s in new_above]
+    return pairs
 
 
 def _as_stored(triples: list[tuple]) -> list[tuple]:
@@ -563,22 +609,24 @@ def _edit_in_place(base: Path, building: Path, ontology_dir: Path) -> dict | Non
     rebuild: no rule of the closure reads an annotation, so the inferred graph stays what it was, and at a million
     triples a reload takes seconds instead of a parse, a closure and a write of everything.
 
-    Returns the store's counts, or None (nothing written) when the edit may change the closure: a triple whose
-    predicate is not an annotation property, or one the inferred graph uses, or a change among blank nodes."""
+    Blank nodes are matched to the served store's first (`_paired_blank_nodes`), so an annotation inside them
+    (the hedge of an axiom annotation) is edited in place too. Returns the store's counts, or None (nothing
+    written) when the edit may change the closure: a triple whose predicate is not an annotation property, or
+    one the inferred graph uses, or blank nodes that cannot be paired."""
     served = ox.Store.read_only(str(base))
     old = [(q.subject, q.predicate, q.object) for q in served.quads_for_pattern(None, None, None, _MODULES_NODE)]
     new = _as_stored(_module_triples(ontology_dir))
-    blank = lambda t: isinstance(t[0], ox.BlankNode) or isinstance(t[2], ox.BlankNode)  # noqa: E731
-    removed = {t for t in old if not blank(t)} - {t for t in new if not blank(t)}
-    added = {t for t in new if not blank(t)} - {t for t in old if not blank(t)}
     annotations = _BUILT_IN_ANNOTATIONS | {q.subject.value for q in served.quads_for_pattern(
         None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(OWL.AnnotationProperty)), _ASSERTED_NODE)
         if isinstance(q.subject, ox.NamedNode)}
+    pairs = _paired_blank_nodes(old, new, annotations)
+    if pairs is None:
+        return None
+    new = [tuple(pairs.get(term, term) for term in t) for t in new]  # in the served store's blank nodes
+    old_set, new_set = set(old), set(new)
+    removed, added = old_set - new_set, new_set - old_set
     inferred_predicates = {q.predicate.value for q in served.quads_for_pattern(None, None, None, _INFERRED_NODE)}
     if any(t[1].value not in annotations or t[1].value in inferred_predicates for t in removed | added):
-        return None
-    before = _blank_signature([t for t in old if blank(t)])
-    if before is None or before != _blank_signature([t for t in new if blank(t)]):
         return None
     meta = json.loads((base / META_FILE).read_text())
     served.backup(str(building))
