@@ -253,13 +253,10 @@ def _load_data(store: ox.Store, data_files: Sequence[Path]) -> None:
 
 
 def infer_into(store: ox.Store) -> int:
-    """Replace the inferred graph by the closure of the asserted graph; the number of inferred triples."""
-    from kg_service.inference import store_closure, triples_of
+    """Make the inferred graph the closure of the asserted graph; the number of inferred triples."""
+    from kg_service.inference import write_closure
 
-    store.clear_graph(_INFERRED_NODE)
-    inferred = store_closure(store, _ASSERTED_NODE)
-    store.bulk_extend(triples_of(inferred, _INFERRED_NODE))
-    return len(inferred)
+    return write_closure(store, _ASSERTED_NODE, _INFERRED_NODE)
 
 
 def build_store(store: ox.Store, ontology_dir: Path, data_files: Sequence[Path] = ()) -> tuple[int, int]:

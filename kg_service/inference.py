@@ -32,6 +32,9 @@ from kg_service.backends.terms import to_oxigraph, to_rdflib
 log = logging.getLogger("kg_service.inference")
 
 Triple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]
+# The instance rules run on terms written in N-Triples ("<iri>", "_:id", '"text"@en'): Oxigraph hands a graph's
+# triples over as N-Triples text about twice as fast as it makes term objects, and strings hash fast.
+Text = tuple[str, str, str]
 
 KS_NAMESPACE = "https://w3id.org/knee-soreness/"
 # Closure triples that say nothing a user asked about (owl:Thing membership, reflexive sameAs, ...).
@@ -46,6 +49,7 @@ _UNCOMPILED = {OWL.someValuesFrom, OWL.allValuesFrom, OWL.hasValue, OWL.intersec
                OWL.InverseFunctionalProperty, OWL.sameAs, OWL.differentFrom}
 
 RDF_TYPE = ox.NamedNode(str(RDF.type))
+TYPE = str(RDF_TYPE)
 _SCHEMA_PREDICATES = [ox.NamedNode(str(p)) for p in (
     RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range, OWL.inverseOf, OWL.propertyChainAxiom,
     OWL.equivalentClass, OWL.equivalentProperty, OWL.unionOf, OWL.intersectionOf, OWL.disjointWith,
@@ -63,19 +67,20 @@ def is_trivial(s, p, o) -> bool:
     return s == o and not isinstance(s, BNode)  # reflexive subClassOf / subPropertyOf
 
 
-_TRIVIAL_OBJECTS_OX = {ox.NamedNode(str(o)) for o in TRIVIAL_OBJECTS}
-_TRIVIAL_PREDICATES_OX = {ox.NamedNode(str(p)) for p in TRIVIAL_PREDICATES}
+_TRIVIAL_OBJECTS_TEXT = {f"<{o}>" for o in TRIVIAL_OBJECTS}
+_TRIVIAL_PREDICATES_TEXT = {f"<{p}>" for p in TRIVIAL_PREDICATES}
+_KS_TEXT = f"<{KS_NAMESPACE}"
 
 
-def is_trivial_term(s, p, o) -> bool:
-    """is_trivial on pyoxigraph terms, without turning a million derived triples into rdflib terms first."""
-    if isinstance(s, ox.Literal):
+def is_trivial_text(s: str, p: str, o: str) -> bool:
+    """is_trivial on N-Triples terms, without turning a million derived triples into rdflib terms first."""
+    if s[0] == '"':
         return True
-    if p in _TRIVIAL_PREDICATES_OX or (p == RDF_TYPE and (o in _TRIVIAL_OBJECTS_OX or isinstance(o, ox.BlankNode))):
+    if p in _TRIVIAL_PREDICATES_TEXT or (p == TYPE and (o in _TRIVIAL_OBJECTS_TEXT or o.startswith("_:"))):
         return True
-    if isinstance(s, ox.NamedNode) and not s.value.startswith(KS_NAMESPACE):
+    if s[0] == "<" and not s.startswith(_KS_TEXT):
         return True
-    return s == o and not isinstance(s, ox.BlankNode)
+    return s == o and not s.startswith("_:")
 
 
 def owlrl_closure(asserted: Graph) -> Graph:
@@ -104,29 +109,29 @@ class _Rules:
             if next(schema.triples((None, construct, None)), None) or next(schema.triples((None, None, construct)),
                                                                             None):
                 raise _Uncompiled(f"the schema uses {construct}")
-        ox_ = to_oxigraph
-        self.superclasses: dict[ox.NamedNode, set] = defaultdict(set)
+        ox_ = lambda term: str(to_oxigraph(term))  # each term in N-Triples
+        self.superclasses: dict[str, set] = defaultdict(set)
         for c, d in schema.subject_objects(RDFS.subClassOf):
             if c != d:
                 self.superclasses[ox_(c)].add(ox_(d))
-        self.superproperties: dict[ox.NamedNode, set] = defaultdict(set)
+        self.superproperties: dict[str, set] = defaultdict(set)
         for p, q in schema.subject_objects(RDFS.subPropertyOf):
             if p != q:
                 self.superproperties[ox_(p)].add(ox_(q))
-        self.domains: dict[ox.NamedNode, set] = defaultdict(set)
+        self.domains: dict[str, set] = defaultdict(set)
         for p, c in schema.subject_objects(RDFS.domain):
             self.domains[ox_(p)].add(ox_(c))
-        self.ranges: dict[ox.NamedNode, set] = defaultdict(set)
+        self.ranges: dict[str, set] = defaultdict(set)
         for p, c in schema.subject_objects(RDFS.range):
             self.ranges[ox_(p)].add(ox_(c))
-        self.inverses: dict[ox.NamedNode, set] = defaultdict(set)
+        self.inverses: dict[str, set] = defaultdict(set)
         for p, q in schema.subject_objects(OWL.inverseOf):
             self.inverses[ox_(p)].add(ox_(q))
             self.inverses[ox_(q)].add(ox_(p))
         self.transitive = {ox_(p) for p in schema.subjects(RDF.type, OWL.TransitiveProperty)}
         self.symmetric = {ox_(p) for p in schema.subjects(RDF.type, OWL.SymmetricProperty)}
         self.functional = {ox_(p) for p in schema.subjects(RDF.type, OWL.FunctionalProperty)}
-        self.chains: list[tuple[ox.NamedNode, list[ox.NamedNode]]] = []
+        self.chains: list[tuple[str, list[str]]] = []
         for q, head in schema.subject_objects(OWL.propertyChainAxiom):
             steps = list(schema.items(head))
             if len(steps) != 2:
@@ -134,12 +139,12 @@ class _Rules:
             self.chains.append((ox_(q), [ox_(s) for s in steps]))
         self.chain_steps = {step for _, steps in self.chains for step in steps}
 
-    def property_rules(self) -> set[ox.NamedNode]:
+    def property_rules(self) -> set[str]:
         """Every property an instance rule reads (its triples are all the closure needs to see)."""
         return (set(self.superproperties) | set(self.domains) | set(self.ranges) | set(self.inverses)
                 | self.transitive | self.symmetric | self.functional | self.chain_steps)
 
-    def written(self) -> set[ox.NamedNode]:
+    def written(self) -> set[str]:
         """Every property an instance rule can write."""
         out = set(self.property_rules()) | {q for _, qs in self.superproperties.items() for q in qs}
         out |= {q for qs in self.inverses.values() for q in qs} | {q for q, _ in self.chains}
@@ -163,13 +168,13 @@ def _quads(store: ox.Store, graph: ox.NamedNode, predicate=None) -> Iterator[Tri
         yield quad.subject, quad.predicate, quad.object
 
 
-def _instance_closure(rules: _Rules, facts: set[Triple], asserted: set[Triple]) -> set[Triple]:
+def _instance_closure(rules: _Rules, facts: set[Text], asserted: set[Text]) -> set[Text]:
     """The instance rules to a fixpoint (semi-naive: each new triple is joined once)."""
     by_subject: dict[tuple, set] = defaultdict(set)  # (predicate, subject) -> objects, for chains/transitivity
     by_object: dict[tuple, set] = defaultdict(set)  # (predicate, object) -> subjects
     known = set(facts)
     pending = list(facts)
-    derived: set[Triple] = set()
+    derived: set[Text] = set()
     joined = rules.transitive | rules.chain_steps
     first_steps = defaultdict(list)
     second_steps = defaultdict(list)
@@ -177,7 +182,7 @@ def _instance_closure(rules: _Rules, facts: set[Triple], asserted: set[Triple]) 
         first_steps[p1].append((q, p2))
         second_steps[p2].append((q, p1))
 
-    def add(triple: Triple) -> None:
+    def add(triple: Text) -> None:
         if triple not in known:
             known.add(triple)
             pending.append(triple)
@@ -185,22 +190,22 @@ def _instance_closure(rules: _Rules, facts: set[Triple], asserted: set[Triple]) 
 
     while pending:
         s, p, o = pending.pop()
-        if p == RDF_TYPE:
+        if p == TYPE:
             for d in rules.superclasses.get(o, ()):
                 add((s, p, d))
             continue
         for q in rules.superproperties.get(p, ()):
             add((s, q, o))
         for c in rules.domains.get(p, ()):
-            add((s, RDF_TYPE, c))
-        if not isinstance(o, ox.Literal):
+            add((s, TYPE, c))
+        if o[0] != '"':  # not a literal
             for c in rules.ranges.get(p, ()):
-                add((o, RDF_TYPE, c))
+                add((o, TYPE, c))
             for q in rules.inverses.get(p, ()):
                 add((o, q, s))
             if p in rules.symmetric:
                 add((o, p, s))
-        if p in joined and not isinstance(o, ox.Literal):
+        if p in joined and o[0] != '"':
             by_subject[(p, s)].add(o)
             by_object[(p, o)].add(s)
             if p in rules.transitive:
@@ -214,38 +219,63 @@ def _instance_closure(rules: _Rules, facts: set[Triple], asserted: set[Triple]) 
             for q, p1 in second_steps.get(p, ()):  # x p1 s, s p o => x q o
                 for x in list(by_object.get((p1, s), ())):
                     add((x, q, o))
-    for p in rules.functional:
+    if rules.functional:  # one pass over what is known, for every functional property at once
         values: dict = defaultdict(set)
         for s, q, o in known:
-            if q == p:
-                values[s].add(o)
-        if any(len(v) > 1 for v in values.values()):
-            raise _Uncompiled(f"functional property {p} with two values (owl:sameAs follows)")
+            if q in rules.functional:
+                values[(q, s)].add(o)
+        for (q, _), objects in values.items():
+            if len(objects) > 1:
+                raise _Uncompiled(f"functional property {q} with two values (owl:sameAs follows)")
     return derived - asserted
 
 
 class _Reads:
-    """The triples of one graph by predicate, each predicate read from the store once: turning a stored quad into
-    Python terms costs about a microsecond, and the closure needs the rdf:type triples and every rule's triples
-    several times (a million triples: 1.8 million reads without this, 0.8 million with)."""
+    """The triples of one graph by predicate, as N-Triples text, each predicate read from the store once: Oxigraph
+    writes a CONSTRUCT's answer as N-Triples about twice as fast as it makes term objects of the same quads, and
+    the closure needs the rdf:type triples and every rule's triples several times (a million triples: 1.8 million
+    reads without this cache, 0.8 million with)."""
 
     def __init__(self, store: ox.Store, graph: ox.NamedNode) -> None:
         self.store, self.graph = store, graph
-        self.by_predicate: dict[ox.NamedNode, list[Triple]] = {}
+        self.by_predicate: dict[str, list[Text]] = {}
 
-    def __call__(self, predicate: ox.NamedNode) -> list[Triple]:
+    def __call__(self, predicate: str) -> list[Text]:
+        """`predicate` in N-Triples (`<iri>`), as `_Rules` holds it."""
         found = self.by_predicate.get(predicate)
         if found is None:
-            found = self.by_predicate[predicate] = list(_quads(self.store, self.graph, predicate))
+            found = self.by_predicate[predicate] = self._read(predicate)
         return found
+
+    def everything(self) -> list[Text]:
+        return self._read("?p")
+
+    def _read(self, predicate: str) -> list[Text]:
+        answer = self.store.query(f"CONSTRUCT {{ ?s {predicate} ?o }} WHERE {{ GRAPH {self.graph} "
+                                  f"{{ ?s {predicate} ?o }} }}")
+        text = answer.serialize(format=ox.RdfFormat.N_TRIPLES).decode()
+        # One triple a line, "S P O .": N-Triples escapes every line break inside a literal.
+        return [tuple(line.split(" ", 2)) for line in text.split(" .\n") if line]  # type: ignore[misc]
+
+
+def _terms(triples: Iterable[Text]) -> list[Triple]:
+    """N-Triples text back to Oxigraph terms, by Oxigraph's own parser (blank node labels kept)."""
+    document = "".join(f"{s} {p} {o} .\n" for s, p, o in triples)
+    return [(t.subject, t.predicate, t.object) for t in ox.parse(document, format=ox.RdfFormat.N_TRIPLES)]
 
 
 def store_closure(store: ox.Store, graph: ox.NamedNode) -> list[Triple]:
     """The inferred triples (trivia filtered) of the asserted triples in `graph` of `store`."""
+    return _terms(closure_text(store, graph))
+
+
+def closure_text(store: ox.Store, graph: ox.NamedNode) -> set[Text]:
+    """`store_closure` as N-Triples text, which `write_closure` hands to Oxigraph without making Python objects of
+    the million-triple case's 150k inferred triples."""
     reads = _Reads(store, graph)
     types: dict = defaultdict(set)
-    for s, _, o in reads(RDF_TYPE):
-        types[s].add(o.value if isinstance(o, ox.NamedNode) else "")
+    for s, _, o in reads(TYPE):
+        types[s].add(o[1:-1] if o[0] == "<" else "")
     individuals = {s for s, ts in types.items() if _is_individual(ts)}
     schema = _schema(store, graph, individuals, {s for s in types if s not in individuals})
     try:
@@ -255,53 +285,65 @@ def store_closure(store: ox.Store, graph: ox.NamedNode) -> list[Triple]:
         whole = Graph()
         for s, p, o in _quads(store, graph):
             whole.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))
-        return [tuple(map(to_oxigraph, t)) for t in owlrl_closure(whole)]  # type: ignore[misc]
+        return {tuple(str(to_oxigraph(term)) for term in t) for t in owlrl_closure(whole)}  # type: ignore[misc]
 
 
-def _schema(store: ox.Store, graph: ox.NamedNode, individuals: set, typed: set) -> Graph:
+def write_closure(store: ox.Store, asserted: ox.NamedNode, inferred: ox.NamedNode) -> int:
+    """Make the `inferred` graph the closure of the `asserted` graph; how many triples it holds. Only what changed
+    is written (a rebuild after a curator's edit starts from the served store's copy, whose inferred graph is
+    nearly right: clearing it cost 2.5 s at a million triples). New triples without blank nodes go through
+    `Store.bulk_load` (Rust from end to end); the others through `ox.parse`, which, unlike the store's loaders,
+    keeps blank node labels (the inferred triples name the asserted graph's blank nodes)."""
+    new = closure_text(store, asserted)
+    old = set(_Reads(store, inferred).everything())
+    for s, p, o in _terms(old - new):
+        store.remove(ox.Quad(s, p, o, inferred))
+    fresh = new - old
+    has_blank = lambda t: t[0].startswith("_:") or t[2].startswith("_:")
+    store.bulk_extend(ox.Quad(s, p, o, inferred) for s, p, o in _terms(t for t in fresh if has_blank(t)))
+    ground = "".join(f"{s} {p} {o} .\n" for s, p, o in fresh if not has_blank((s, p, o)))
+    if ground:
+        store.bulk_load(ground, format=ox.RdfFormat.N_TRIPLES, to_graph=inferred)
+    return len(new)
+
+
+def _schema(store: ox.Store, graph: ox.NamedNode, individuals: set[str], typed: set[str]) -> Graph:
     """Every triple about a non-individual: a subject typed by an OWL/RDF(S) meta-class, or the subject of an
-    OWL or RDFS schema statement, and the blank nodes (lists, class expressions) they reach."""
-    subjects = set(typed)
+    OWL or RDFS schema statement, and the blank nodes (lists, class expressions) they reach. (`individuals` and
+    `typed` in N-Triples.)"""
+    subjects: set = {ox.BlankNode(t[2:]) if t.startswith("_:") else ox.NamedNode(t[1:-1]) for t in typed}
     for predicate in _SCHEMA_PREDICATES:
         subjects.update(s for s, _, _ in _quads(store, graph, predicate))
-    stack = [s for s in subjects if s not in individuals]
+    stack = [s for s in subjects if str(s) not in individuals]
     seen = set(stack)
     schema = Graph()
     while stack:
         subject = stack.pop()
         for s, p, o in _quads_about(store, graph, subject):
             schema.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))
-            if isinstance(o, ox.BlankNode) and o not in seen and o not in individuals:
+            if isinstance(o, ox.BlankNode) and o not in seen and str(o) not in individuals:
                 seen.add(o)
                 stack.append(o)
     return schema
 
 
-def _compiled_closure(store: ox.Store, graph: ox.NamedNode, schema: Graph, reads: _Reads) -> list[Triple]:
+def _compiled_closure(store: ox.Store, graph: ox.NamedNode, schema: Graph, reads: _Reads) -> set[Text]:
     schema_inferred = owlrl_closure(schema)
     full_schema = schema + schema_inferred
     rules = _Rules(full_schema)
-    facts: set[Triple] = set()
+    facts: set[Text] = set()
     for p in rules.property_rules():
         facts.update(reads(p))
-    for s, p, o in reads(RDF_TYPE):
+    for s, p, o in reads(TYPE):
         if o in rules.superclasses:
             facts.add((s, p, o))
     # The schema closure's own facts take part too (owlrl's fixpoint is closed under these rules).
-    facts.update(tuple(map(to_oxigraph, t)) for t in schema_inferred)  # type: ignore[misc]
-    asserted_written: set[Triple] = set()
-    for p in rules.written() | {RDF_TYPE}:
+    schema_facts = [tuple(map(to_oxigraph, t)) for t in schema_inferred]
+    facts.update(tuple(map(str, t)) for t in schema_facts)  # type: ignore[misc]
+    asserted_written: set[Text] = set()
+    for p in rules.written() | {TYPE}:
         asserted_written.update(reads(p))
     derived = _instance_closure(rules, facts, asserted_written)
     # The schema part was closed alone: what it derived may be asserted among the individuals' triples.
-    out = {t for t in (tuple(map(to_oxigraph, t)) for t in schema_inferred)
-           if next(store.quads_for_pattern(*t, graph), None) is None}
-    for triple in derived:
-        if not is_trivial_term(*triple):
-            out.add(triple)
-    return list(out)  # type: ignore[arg-type]
-
-
-def triples_of(items: Iterable[Triple], graph: ox.NamedNode) -> Iterator[ox.Quad]:
-    for s, p, o in items:
-        yield ox.Quad(s, p, o, graph)
+    out = {tuple(map(str, t)) for t in schema_facts if next(store.quads_for_pattern(*t, graph), None) is None}
+    return out | {t for t in derived if not is_trivial_text(*t)}  # type: ignore[return-value]
