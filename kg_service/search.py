@@ -113,14 +113,21 @@ class SearchIndex:
     """Entities by IRI (labels, kinds: ready at once) and the name index behind `search` (built in a background
     thread when asked: a few seconds at a million triples, which a restart need not wait for)."""
 
-    def __init__(self, rows: Iterable[Row] | Callable[[], Iterable[Row]], background: bool = False) -> None:
+    def __init__(self, rows: Iterable[Row] | Callable[[], Iterable[Row]], background: bool = False,
+                 deferred: bool = False) -> None:
         """`rows`, or a function that gives them (with `background`, called off the caller's thread: at a million
-        triples the `search_index` query takes seconds, and the service is ready before it ends)."""
+        triples the `search_index` query takes seconds, and the service is ready before it ends). `deferred`: the
+        thread starts at `start()` or at the first reader, whichever comes first (a starting server defers it
+        until its app is built: the index's Python work would otherwise hold the GIL against the start-up)."""
         self._loaded = threading.Event()  # entities and kinds are known
         self._indexed = threading.Event()  # the name index is built
         self._failure: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
         if background:
-            threading.Thread(target=self._load, args=(rows,), name="search-index", daemon=True).start()
+            self._thread = threading.Thread(target=self._load, args=(rows,), name="search-index", daemon=True)
+            if not deferred:
+                self.start()
         else:
             self._load(rows)
             if self._failure is not None:
@@ -137,14 +144,21 @@ class SearchIndex:
             self._kinds = sorted({r["category"] for r in found} | {r["type"] for r in found})
             self._loaded.set()
             self._index_names(found)
-        except BaseException as exc:  # noqa: BLE001 - kept and raised to every reader: never a reader left waiting
+        except BaseException as exc:
             self._failure = exc
             log.exception("building the search index failed")
         finally:
             self._loaded.set()
             self._indexed.set()
 
+    def start(self) -> None:
+        """Start reading the rows in the background, if that is still to be done."""
+        with self._start_lock:
+            if self._thread is not None and self._thread.ident is None:
+                self._thread.start()
+
     def _ready(self, event: threading.Event) -> None:
+        self.start()  # a reader never waits for a thread nobody started
         event.wait()
         if self._failure is not None:
             raise RuntimeError(f"the search index could not be built: {self._failure}") from self._failure
@@ -249,9 +263,10 @@ class SearchIndex:
         yield FUZZY_WEIGHT, fuzzy
 
     @classmethod
-    def build(cls, rows: Iterable[Row] | Callable[[], Iterable[Row]], background: bool = False) -> SearchIndex:
+    def build(cls, rows: Iterable[Row] | Callable[[], Iterable[Row]], background: bool = False,
+              deferred: bool = False) -> SearchIndex:
         """Rows of the `search_index` stored query: ?entity ?label ?category ?type ?provenance ?name ?synonym."""
-        return cls(rows, background)
+        return cls(rows, background, deferred)
 
 
 

@@ -118,9 +118,11 @@ def search_rows(catalog: Catalog, backend: Backend, loaded: LoadedGraph) -> list
     return rows
 
 
-def build_state(settings: Settings, loaded: LoadedGraph | None = None, sparql_workers: bool = True) -> ServiceState:
+def build_state(settings: Settings, loaded: LoadedGraph | None = None, sparql_workers: bool = True,
+                defer_search: bool = False) -> ServiceState:
     """Load the ontology, open the backend and build the search index from stored queries; `sparql_workers=False`
-    skips the /sparql worker pool (a command such as `kg-service ask` never runs user SPARQL)."""
+    skips the /sparql worker pool (a command such as `kg-service ask` never runs user SPARQL); `defer_search`
+    leaves the search index to `state.search.start()` (or its first reader)."""
     started = time.perf_counter()
     from kg_service.sparql.executor import warm_up_workers
 
@@ -132,7 +134,7 @@ def build_state(settings: Settings, loaded: LoadedGraph | None = None, sparql_wo
     backend = create_backend(settings, loaded)
     # The search rows (the search_index query: seconds at a million triples) and the name index come in the
     # background: the service is ready once the store is open, and a search (or a question) waits for them.
-    search = SearchIndex.build(lambda: search_rows(catalog, backend, loaded), background=True)
+    search = SearchIndex.build(lambda: search_rows(catalog, backend, loaded), background=True, deferred=defer_search)
     workers_from = time.perf_counter()
     from kg_service.sparql.executor import create_runner
     from kg_service.sparql.runaway import RunawayGuard

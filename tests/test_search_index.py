@@ -65,3 +65,21 @@ def test_rows_as_text_are_the_rows_terms_lexical_forms() -> None:
         assert as_set(as_text) == as_set([{k: str(v) for k, v in row.items()} for row in as_terms]), query.name
         answered += bool(as_text)
     assert answered > 25 and catalog.select_text(backend, "search_index")
+
+
+def test_a_deferred_index_is_read_at_start_or_by_its_first_reader() -> None:
+    """A starting server defers the rows until its app is built; a reader that comes first starts them itself."""
+    calls: list[int] = []
+
+    def rows() -> list[dict[str, str]]:
+        calls.append(1)
+        return [ROW]
+
+    waiting = SearchIndex.build(rows, background=True, deferred=True)
+    assert calls == []  # nothing read yet
+    assert [h.entity for h in waiting.search("synov", limit=5)] == [ROW["entity"]] and calls == [1]
+    started = SearchIndex.build(rows, background=True, deferred=True)
+    started.start()
+    started.wait()
+    started.start()  # a second start is a no-op
+    assert calls == [1, 1] and "cause" in started.kinds
