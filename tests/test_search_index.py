@@ -46,8 +46,11 @@ def test_a_failure_to_read_the_rows_reaches_every_reader() -> None:
 
 def test_rows_as_text_are_the_rows_terms_lexical_forms() -> None:
     """Oxigraph's `select_text` (the search index's fast path, which skips rdflib terms) gives every stored
-    SELECT's rows as `select` gives them, each term as its lexical form."""
+    SELECT's rows as `select` gives them, each term as its lexical form; its `select_json` (/api/queries/{name})
+    gives them in the SPARQL JSON shape exactly as the service's own writer does."""
     from conftest import ROOT
+
+    from kg_service.backends.terms import json_term
 
     from kg_service.backends.oxigraph import OxigraphBackend
     from kg_service.catalog import Catalog
@@ -63,6 +66,11 @@ def test_rows_as_text_are_the_rows_terms_lexical_forms() -> None:
         as_text = catalog.select_text(backend, query.name, params)
         as_terms = catalog.select(backend, query.name, params)
         assert as_set(as_text) == as_set([{k: str(v) for k, v in row.items()} for row in as_terms]), query.name
+        # and the SPARQL JSON shape /api/queries/{name} serves, Oxigraph's writer against the service's own
+        as_json = backend.select_json(query.text, query.bind(params))
+        written = [{k: json_term(v) for k, v in row.items()} for row in as_terms]
+        assert as_set([{k: tuple(sorted(v.items())) for k, v in r.items()} for r in as_json]) == \
+            as_set([{k: tuple(sorted(v.items())) for k, v in r.items()} for r in written]), query.name
         answered += bool(as_text)
     assert answered > 25 and catalog.select_text(backend, "search_index")
 

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Path, Request, Response
 from kg_service.api.common import State, cached_response
 from kg_service.api.models import QueryRunResponse, StoredQueryInfo
 from kg_service.errors import BadRequest, NotFound
-from kg_service.sparql.results import json_term
 
 router = APIRouter(prefix="/api/queries", tags=["stored queries"])
 
@@ -49,9 +48,8 @@ def run_query(request: Request, state: State,
         if query.form == "ask":
             return {"query": name, "variables": [], "bindings": [],
                     "boolean": state.backend.ask(query.text, bindings)}
-        rows = state.backend.select(query.text, bindings)
+        rows = state.backend.select_json(query.text, bindings)
         variables = list(dict.fromkeys(k for row in rows for k in row))
-        return {"query": name, "variables": variables,
-                "bindings": [{k: json_term(v) for k, v in row.items()} for row in rows]}
+        return {"query": name, "variables": variables, "bindings": rows}
 
     return cached_response(request, state, compute)

@@ -43,6 +43,13 @@ class Backend(ABC):
         an engine may skip building rdflib terms, which costs more than the query on a whole-graph listing."""
         return [{name: str(term) for name, term in row.items()} for row in self.select(query, bindings)]
 
+    def select_json(self, query: str, bindings: Bindings | None = None) -> list[dict[str, dict[str, str]]]:
+        """A SELECT's rows in the SPARQL 1.1 Query Results JSON shape ({variable: {"type", "value", ...}}), for
+        `/api/queries/{name}`: an engine with its own writer of that shape may skip rdflib terms."""
+        from kg_service.backends.terms import json_term
+
+        return [{name: json_term(term) for name, term in row.items()} for row in self.select(query, bindings)]
+
     @abstractmethod
     def ask(self, query: str, bindings: Bindings | None = None) -> bool:
         """Run an ASK."""

@@ -3,6 +3,7 @@ process for the stored queries."""
 
 from __future__ import annotations
 
+import orjson
 import pyoxigraph as ox
 
 from kg_service.backends.base import Backend, BackendError, Bindings, Row
@@ -49,6 +50,11 @@ class OxigraphBackend(Backend):
         solutions = self._run(query, bindings)
         names = [v.value for v in solutions.variables]
         return [{n: sol[n].value for n in names if sol[n] is not None} for sol in solutions]
+
+    def select_json(self, query: str, bindings: Bindings | None = None) -> list[dict[str, dict[str, str]]]:
+        # Oxigraph's own SPARQL JSON writer, read back by orjson: no Python object per term but the dicts.
+        body = self._run(query, bindings).serialize(format=ox.QueryResultsFormat.JSON)
+        return orjson.loads(body)["results"]["bindings"]
 
     def ask(self, query: str, bindings: Bindings | None = None) -> bool:
         return bool(self._run(query, bindings))

@@ -34,3 +34,21 @@ def to_rdflib(term: object) -> Identifier:
             return Literal(term.value)
         return Literal(term.value, datatype=URIRef(datatype), normalize=False)  # keep the lexical form as stored
     raise TypeError(f"cannot convert {term!r}")
+
+
+XSD_STRING_REF = URIRef("http://www.w3.org/2001/XMLSchema#string")
+
+
+def json_term(term: Identifier) -> dict[str, str]:
+    """One term in the SPARQL 1.1 Query Results JSON shape, as the service writes it from rdflib terms (Oxigraph's
+    own writer gives the same shape: `OxigraphBackend.select_json`, `sparql.results.serialize_native`)."""
+    if isinstance(term, URIRef):
+        return {"type": "uri", "value": str(term)}
+    if isinstance(term, BNode):
+        return {"type": "bnode", "value": str(term)}
+    value = {"type": "literal", "value": str(term)}
+    if term.language:
+        value["xml:lang"] = term.language
+    elif term.datatype and term.datatype != XSD_STRING_REF:
+        value["datatype"] = str(term.datatype)
+    return value

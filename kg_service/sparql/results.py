@@ -20,7 +20,7 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Identifier
 
-from kg_service.backends.terms import to_rdflib
+from kg_service.backends.terms import json_term, to_rdflib
 from kg_service.graph import PREFIXES
 
 JSON_RESULTS = "application/sparql-results+json"
@@ -50,20 +50,6 @@ class Serialized:
     media_type: str
     rows: int
     truncated: str | None = None  # e.g. "rows=10000" or "bytes=8388608"
-
-
-def json_term(term: Identifier) -> dict[str, str]:
-    """One term in the SPARQL 1.1 Query Results JSON shape (the service's only writer of it)."""
-    if isinstance(term, URIRef):
-        return {"type": "uri", "value": str(term)}
-    if isinstance(term, BNode):
-        return {"type": "bnode", "value": str(term)}
-    value = {"type": "literal", "value": str(term)}
-    if term.language:
-        value["xml:lang"] = term.language
-    elif term.datatype and term.datatype != XSD.string:
-        value["datatype"] = str(term.datatype)
-    return value
 
 
 def _xml_term(term: Identifier) -> str:
