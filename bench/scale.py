@@ -59,7 +59,10 @@ class PeakRss:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
-    def now(self) -> float:
+    def now(self, proportional: bool = False) -> float:
+        """RSS summed over the tree; with `proportional`, PSS (each shared page divided among the processes that
+        map it): the workers fork from one forkserver and share its pages, which a sum of RSS counts again and
+        again."""
         try:
             root = psutil.Process(self.pid)
             procs = [root, *root.children(recursive=True)]
@@ -68,7 +71,7 @@ class PeakRss:
         total = 0
         for proc in procs:
             try:
-                total += proc.memory_info().rss
+                total += proc.memory_full_info().pss if proportional else proc.memory_info().rss
             except psutil.Error:
                 pass
         return total / 2**20
@@ -224,6 +227,7 @@ def measure_size(size: int, seed: int, work: Path) -> dict:
         for _ in range(20):
             httpx.get(f"http://127.0.0.1:{port}/query", params={"query": LIGHT_QUERY}, timeout=60)
         result["oxigraph_server_rss_mb"] = round(sampler.now())
+        result["oxigraph_server_pss_mb"] = round(sampler.now(proportional=True))
         sampler.stop()
     finally:
         stop(server)
@@ -246,6 +250,7 @@ def measure_size(size: int, seed: int, work: Path) -> dict:
                 client.get("/sparql", params={"query": LIGHT_QUERY + f" # {random.random()}"})
             client.get("/api/causes/osteoarthritis-g1/interventions").raise_for_status()
             result["serving_rss_mb"] = round(sampler.now())
+            result["serving_pss_mb"] = round(sampler.now(proportional=True))
             # Then every stored query once (whole-graph listings among them: their answers stay cached).
             result["stored_queries"] = measure_stored_queries(client)
             result["rss_after_stored_queries_mb"] = round(sampler.now())
@@ -278,6 +283,7 @@ def measure_size(size: int, seed: int, work: Path) -> dict:
         "closure_under_60s": result["closure_s"] < 60,
         "restart_under_2s": result["restart_s"] < 2,
         "rss_vs_oxigraph_server": round(result["serving_rss_mb"] / max(1, result["oxigraph_server_rss_mb"]), 2),
+        "pss_vs_oxigraph_server": round(result["serving_pss_mb"] / max(1, result["oxigraph_server_pss_mb"]), 2),
         "search_p50_under_5ms": result["search"]["p50_ms"] < 5,
     }
     return result
@@ -286,14 +292,14 @@ def measure_size(size: int, seed: int, work: Path) -> dict:
 def markdown(results: list[dict], load: tuple[float, float, float]) -> str:
     lines = [f"Scale run {dt.date.today()}, load average at start {load[0]:.1f} (2 cores shared).", "",
              ("| generated triples | oxigraph load | closure | ours ready (cold) | ours / (load+closure) | restart "
-             "| reload: label / hedge (blank nodes) / drug class (rebuild) | search p50 / p90 | RSS ours serving / Oxigraph server | peak RSS ours start / "
+             "| reload: label / hedge (blank nodes) / drug class (rebuild) | search p50 / p90 | RSS (PSS) ours serving / Oxigraph server | peak RSS ours start / "
              "oxigraph load |"), "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         ratio = r["ready_cold_s"] / (r["oxigraph_load_s"] + r["closure_s"])
         lines.append(f"| {r['generated_triples']:,} | {r['oxigraph_load_s']} s | {r['closure_s']} s | "
                      f"{r['ready_cold_s']} s | {ratio:.2f}x | {r['restart_s']} s | {r['reload_s']} / {r.get('reload_blank_s')} / {r.get('reload_rebuild_s')} s | "
                      f"{r['search']['p50_ms']} / {r['search']['p90_ms']} ms | {r['serving_rss_mb']} / "
-                     f"{r['oxigraph_server_rss_mb']} MB | {r['start_peak_rss_mb']} / {r['oxigraph_load_peak_rss_mb']} MB |")
+                     f"{r['oxigraph_server_rss_mb']} MB (PSS {r.get('serving_pss_mb')} / {r.get('oxigraph_server_pss_mb')}) | {r['start_peak_rss_mb']} / {r['oxigraph_load_peak_rss_mb']} MB |")
     for r in results:
         if "stored_queries" in r:
             q = r["stored_queries"]
