@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -28,7 +29,7 @@ from kg_service.api.head import HeadAsGet
 from kg_service.api.openapi import install_openapi
 from kg_service.api.operations import RequestObserver, install_metrics
 from kg_service.errors import install_problem_handlers
-from kg_service.reload import reload_on_signal
+from kg_service.reload import follow_reloads, reload_on_signal
 from kg_service.settings import Settings
 from kg_service.sparql import router as sparql_router
 from kg_service.sparql.disconnect import ClientDisconnectWatch
@@ -75,7 +76,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         loop = asyncio.get_running_loop()
         # SIGHUP reloads ontology/ like POST /admin/reload, off the event loop.
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, reload_on_signal, holder, settings))
+        stop_following = threading.Event()
+        if settings.follow_reloads_s > 0:  # one of several server processes: follow the others' reloads
+            threading.Thread(target=follow_reloads, args=(holder, settings, stop_following), name="follow-reloads",
+                             daemon=True).start()
         yield
+        stop_following.set()
         loop.remove_signal_handler(signal.SIGHUP)
         holder.current.close()
 

@@ -46,12 +46,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
         return 0
     # Several processes (or granian): each process builds its own app from the same settings, passed through
-    # the environment; each loads the graph and runs its own SPARQL workers, and a reload (SIGHUP or
-    # /admin/reload) reaches one process: restart the service after an edit instead.
+    # the environment; each loads the graph and runs its own SPARQL workers. A reload (SIGHUP or /admin/reload)
+    # reaches one process, which announces it beside the store; the others follow within a second.
     for key, env in SETTING_ENV.items():
         value = getattr(args, key, None)
         if value is not None:  # a list setting travels as JSON, the form pydantic-settings reads
             os.environ[env] = json.dumps([str(v) for v in value]) if isinstance(value, list) else str(value)
+    if args.processes > 1:  # a reload received by one process is followed by the others (reload.follow_reloads)
+        os.environ.setdefault("KG_FOLLOW_RELOADS_S", "1")
     if args.server == "granian":
         from granian import Granian
 

@@ -284,6 +284,12 @@ def infer(asserted: Graph) -> Graph:
     return inferred
 
 
+def store_home(ontology_dir: Path, data_files: Sequence[Path], store_dir: Path) -> Path:
+    """The folder of the store versions of one ontology directory (and --data set), as `load_graph` names it."""
+    return _store_home(Path(store_dir).expanduser().resolve(), Path(ontology_dir).resolve(),
+                       [Path(p).resolve() for p in data_files])
+
+
 def _store_home(store_dir: Path, ontology_dir: Path, data_files: Sequence[Path]) -> Path:
     """One folder per ontology directory (and --data set): its versions, and builds under way."""
     key = hashlib.sha256("\n".join(str(p) for p in [ontology_dir, *data_files]).encode()).hexdigest()[:12]

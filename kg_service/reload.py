@@ -1,17 +1,21 @@
 """Reload `ontology/` atomically: build and check a whole new state, swap it in, retire the old one later.
 
 A broken ontology (syntax error, SHACL violation, HermiT inconsistency) is rejected with its report and
-the old graph keeps serving; requests already holding the old state finish on it.
+the old graph keeps serving; requests already holding the old state finish on it. A reload is announced beside
+the store, so that the other processes of a `serve --processes N` follow it (`follow_reloads`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
-from kg_service.graph import OntologyLoadError, current_version, load_graph
+from kg_service.graph import OntologyLoadError, current_version, load_graph, store_home
 from kg_service.settings import Settings
 from kg_service.state import StateHolder, build_state
 
@@ -67,7 +71,45 @@ def reload_state(holder: StateHolder, settings: Settings) -> ReloadResult:
         grace = settings.query_timeout_s + 2
         threading.Timer(grace, previous.close).start()
         log.info("reloaded ontology %s -> %s", previous.version, loaded.version)
+        _announce(settings, loaded.version)
         return ReloadResult(loaded.version, previous.version, changed=True)
+
+
+def _announcement(settings: Settings) -> Path:
+    return store_home(settings.ontology_dir, settings.data_files, settings.store_dir) / "reloaded"
+
+
+def _announce(settings: Settings, version: str) -> None:
+    """Write the version just swapped in beside the store (atomically), for the other processes to follow."""
+    path = _announcement(settings)
+    with contextlib.suppress(OSError):  # a read-only store directory: the other processes are not told
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(version, encoding="utf-8")
+        os.replace(partial, path)
+
+
+def follow_reloads(holder: StateHolder, settings: Settings, stop: threading.Event) -> None:
+    """Every `follow_reloads_s`, until `stop`: when another process announced a version this one does not serve,
+    reload too (the store of that version is on disk already: it is opened, not built). Each announced version
+    is tried once; a rejection is logged and the old version keeps serving."""
+    path, tried = _announcement(settings), None
+    while not stop.wait(settings.follow_reloads_s):
+        try:
+            announced = path.read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        if announced in (holder.current.version, tried):
+            continue
+        tried = announced
+        try:
+            result = reload_state(holder, settings)
+            log.warning("followed a reload announced by another process: %s (version %s)",
+                        "reloaded" if result.changed else "unchanged", result.version)
+        except ReloadRejected as exc:
+            log.error("a reload announced by another process was rejected here; still serving %s:\n%s",
+                      holder.current.version, exc.report)
+        except Exception:  # noqa: BLE001 - the follower must outlive any one failed reload
+            log.exception("following a reload failed; still serving %s", holder.current.version)
 
 
 def reload_on_signal(holder: StateHolder, settings: Settings) -> None:

@@ -68,3 +68,6 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(None, description="Bearer token for POST /admin/reload; unset disables it.")
     cors_origins: list[str] = Field(["*"], description="Origins allowed to read from browsers.")
     skip_reasoner_on_reload: bool = Field(False, description="Skip the HermiT check when reloading.")
+    follow_reloads_s: float = Field(0.0, ge=0, description="How often a server process looks whether another "
+                                    "process of the same service reloaded (serve --processes N sets 1 s); 0: "
+                                    "never, a lone process hears of every reload itself.")

@@ -119,3 +119,42 @@ def test_sighup_reloads(editable) -> None:
             time.sleep(0.3)
         assert client.get("/readyz").json()["version"] != before
         assert client.get("/api/interventions/acupuncture").json()["label"] == "needle acupuncture"
+
+
+def _process_and_version(url: str) -> tuple[str, str]:
+    """Which server process a fresh connection reached (its pid in /metrics) and the version it serves, both asked
+    on that one connection."""
+    with httpx.Client(base_url=url, timeout=10) as client:
+        metrics = client.get("/metrics").text
+        pid = next(line.split('"')[1] for line in metrics.splitlines() if line.startswith("kg_server_process{"))
+        return pid, client.get("/readyz").json()["version"]
+
+
+def test_every_process_of_serve_processes_follows_a_reload(tmp_path: Path) -> None:
+    """`serve --processes 2`: POST /admin/reload reaches one process; the other follows it (announced beside the
+    store), so no connection is answered from the old version for long."""
+    ontology = tmp_path / "ontology"
+    shutil.copytree(ROOT / "ontology", ontology)
+    running = start_server(tmp_path, "--ontology", str(ontology), "--processes", "2", "--workers", "1",
+                           env={"KG_ADMIN_TOKEN": TOKEN, "KG_SKIP_REASONER_ON_RELOAD": "true"})
+    try:
+        seen: dict[str, str] = {}
+        deadline = time.monotonic() + 30
+        while len(seen) < 2 and time.monotonic() < deadline:
+            started, version = _process_and_version(running.url)
+            seen[started] = version
+        assert len(seen) == 2, "connections never reached the second process"
+        old = next(iter(seen.values()))
+        edit(ontology / "ks-knowledge.ttl", 'rdfs:label "massage"@en', 'rdfs:label "therapeutic massage"@en')
+        reloaded = httpx.post(running.url + "/admin/reload", headers=AUTH, timeout=120).json()
+        assert reloaded["status"] == "reloaded" and reloaded["previous_version"] == old
+        deadline = time.monotonic() + 60
+        while set(seen.values()) != {reloaded["version"]} and time.monotonic() < deadline:
+            started, version = _process_and_version(running.url)
+            seen[started] = version
+        assert set(seen.values()) == {reloaded["version"]}, seen
+        with httpx.Client(base_url=running.url) as client:
+            for _ in range(6):  # whichever process answers
+                assert client.get("/api/interventions/massage").json()["label"] == "therapeutic massage"
+    finally:
+        stop_server(running)

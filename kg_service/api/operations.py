@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
 from bisect import bisect_left
 from typing import Any
@@ -13,7 +14,9 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
+    Gauge,
     Histogram,
+    ProcessCollector,
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
@@ -65,10 +68,14 @@ _BUCKET_NAMES = [floatToGoString(b) for b in LATENCY_BUCKETS] + ["+Inf"]
 
 
 class Metrics:
-    """One registry per app (no global state): requests, latencies, stored-query durations, worker pool events."""
+    """One registry per app (no global state): requests, latencies, stored-query durations, worker pool events,
+    and the process's own CPU, memory and start time (each process of `serve --processes N` answers for itself)."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        Gauge("kg_server_process", "This server process, by pid (serve --processes N runs several)", ["pid"],
+              registry=self.registry).labels(str(os.getpid())).set(1)
         self.requests = RequestStats()
         self.registry.register(self.requests)
         self.query_duration = Histogram("kg_stored_query_duration_seconds", "Stored query duration", ["query"],
