@@ -11,11 +11,17 @@ import httpx
 import pytest
 from w3c_suite import SyntaxTest, syntax_tests
 
-# Valid queries on which the engine process itself died, now and then, in fresh-clone CI runs of 2026-12-02:
-# `SELECT * { ?s ?p ?o } ORDER BY DESC(?o)` once took down the Oxigraph server (every later request refused) and
-# once a pyoxigraph worker (SIGABRT), each time on a freshly built store; 28 fresh stores here never did. Sent
-# to no engine until understood (the closing note of issue 7 says so): one such crash fails a whole suite.
-ENGINE_CRASHES = {"syntax-sparql1/syntax-order-04.rq"}
+# Valid queries that abort the engine process now and then: Oxigraph 0.5.13's ORDER BY comparator is not a total
+# order on a mix of numbers and strings (the integers 0-19 and the string "5" are enough), and Rust's sort panics
+# when it notices, which depends on the order the values arrive in, so on the blank-node labels of each freshly
+# built store. `SELECT * { ?s ?p ?o } ORDER BY ?o` sorts every object of the graph (integers, strings, ...): it
+# took down a pyoxigraph worker (SIGABRT, a 500 for that one request) and the Oxigraph server (every later
+# request refused) in fresh-clone runs of 2026-12-02. Every suite query that orders the whole graph by ?o is sent
+# to no engine: one such abort fails the whole suite. (Ordering by ?o+5, DESC(?o+57) or str(?o) compares only
+# numbers or only strings.) A worker killed by SIGABRT failing only its own request: test_sparql_security.
+ENGINE_CRASHES = {f"syntax-sparql1/{name}.rq" for name in ("syntax-order-01", "syntax-order-03", "syntax-order-04",
+                                                             "syntax-limit-offset-01", "syntax-limit-offset-02",
+                                                             "syntax-limit-offset-03", "syntax-limit-offset-04")}
 TESTS = [t for t in syntax_tests() if t.name not in ENGINE_CRASHES]
 # Documented refusals of this public endpoint (README, /sparql docs), each recognisable in the query text.
 SERVICE = re.compile(r"^[^#\n]*\bSERVICE\b", re.IGNORECASE | re.MULTILINE)
