@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kg_service.settings import Settings
 
-EXPORT_FORMATS = {"ttl": "turtle", "xml": "pretty-xml", "jsonld": "json-ld", "nt": "nt"}
+EXPORT_FORMATS = {"ttl": "turtle", "xml": "xml", "jsonld": "json-ld", "nt": "nt"}
 
 
 def _settings(args: argparse.Namespace) -> Settings:
