@@ -11,8 +11,6 @@ from pathlib import Path
 
 from kg_service.settings import Settings
 
-EXPORT_FORMATS = {"ttl": "turtle", "xml": "xml", "jsonld": "json-ld", "nt": "nt"}
-
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {}
@@ -146,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write the merged ontology (schema + knowledge) in one file; "
                                            "nq: the asserted and inferred graphs as N-Quads for a remote store")
     export.add_argument("--ontology", dest="ontology_dir", type=Path)
-    export.add_argument("--format", default="ttl", choices=[*sorted(EXPORT_FORMATS), "nq"])
+    from kg_service.export import SERIALIZERS  # every command loads rdflib anyway
+
+    export.add_argument("--format", default="ttl", choices=[*sorted(SERIALIZERS), "nq"])
     export.add_argument("--output", "-o", help="file to write (default: stdout)")
     export.set_defaults(func=cmd_export)
     return parser

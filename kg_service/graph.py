@@ -45,6 +45,7 @@ PREFIXES = {"ks": str(KS), "owl": str(OWL), "rdf": str(RDF), "rdfs": str(RDFS), 
 ASSERTED_GRAPH = URIRef(KS["graph/asserted"])
 INFERRED_GRAPH = URIRef(KS["graph/inferred"])
 PUBLIC_GRAPHS = (ASSERTED_GRAPH, INFERRED_GRAPH)
+PUBLIC_GRAPH_IRIS = tuple(str(g) for g in PUBLIC_GRAPHS)
 
 # Turtle is the edited source; RDF/XML (.owl) is read too, e.g. a module a curator saved from Protégé.
 MODULE_FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".owl": ox.RdfFormat.RDF_XML}

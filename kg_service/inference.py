@@ -33,7 +33,7 @@ log = logging.getLogger("kg_service.inference")
 
 Triple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]
 # The instance rules run on terms written in N-Triples ("<iri>", "_:id", '"text"@en'): Oxigraph hands a graph's
-# triples over as N-Triples text about twice as fast as it makes term objects, and strings hash fast.
+# triples over as N-Triples text faster than it makes term objects, and strings hash fast.
 Text = tuple[str, str, str]
 
 KS_NAMESPACE = "https://w3id.org/knee-soreness/"
@@ -232,7 +232,7 @@ def _instance_closure(rules: _Rules, facts: set[Text], asserted: set[Text]) -> s
 
 class _Reads:
     """The triples of one graph by predicate, as N-Triples text, each predicate read from the store once: Oxigraph
-    writes a CONSTRUCT's answer as N-Triples about twice as fast as it makes term objects of the same quads, and
+    writes a CONSTRUCT's answer as N-Triples faster than it makes term objects of the same quads, and
     the closure needs the rdf:type triples and every rule's triples several times (a million triples: 1.8 million
     reads without this cache, 0.8 million with)."""
 
@@ -258,10 +258,14 @@ class _Reads:
         return [tuple(line.split(" ", 2)) for line in text.split(" .\n") if line]  # type: ignore[misc]
 
 
+def _document(triples: Iterable[Text]) -> str:
+    return "".join(f"{s} {p} {o} .\n" for s, p, o in triples)
+
+
 def _terms(triples: Iterable[Text]) -> list[Triple]:
     """N-Triples text back to Oxigraph terms, by Oxigraph's own parser (blank node labels kept)."""
-    document = "".join(f"{s} {p} {o} .\n" for s, p, o in triples)
-    return [(t.subject, t.predicate, t.object) for t in ox.parse(document, format=ox.RdfFormat.N_TRIPLES)]
+    return [(t.subject, t.predicate, t.object)
+            for t in ox.parse(_document(triples), format=ox.RdfFormat.N_TRIPLES)]
 
 
 def store_closure(store: ox.Store, graph: ox.NamedNode) -> list[Triple]:
@@ -291,9 +295,9 @@ def closure_text(store: ox.Store, graph: ox.NamedNode) -> set[Text]:
 def write_closure(store: ox.Store, asserted: ox.NamedNode, inferred: ox.NamedNode) -> int:
     """Make the `inferred` graph the closure of the `asserted` graph; how many triples it holds. Only what changed
     is written (a rebuild after a curator's edit starts from the served store's copy, whose inferred graph is
-    nearly right: clearing it cost 2.5 s at a million triples). New triples without blank nodes go through
-    `Store.bulk_load` (Rust from end to end); the others through `ox.parse`, which, unlike the store's loaders,
-    keeps blank node labels (the inferred triples name the asserted graph's blank nodes)."""
+    nearly right: clearing it and writing it again cost seconds at a million triples). New triples without blank
+    nodes go through `Store.bulk_load` (Rust from end to end); the others through `ox.parse`, which, unlike the
+    store's loaders, keeps blank node labels (the inferred triples name the asserted graph's blank nodes)."""
     new = closure_text(store, asserted)
     old = set(_Reads(store, inferred).everything())
     for s, p, o in _terms(old - new):
@@ -301,7 +305,7 @@ def write_closure(store: ox.Store, asserted: ox.NamedNode, inferred: ox.NamedNod
     fresh = new - old
     has_blank = lambda t: t[0].startswith("_:") or t[2].startswith("_:")
     store.bulk_extend(ox.Quad(s, p, o, inferred) for s, p, o in _terms(t for t in fresh if has_blank(t)))
-    ground = "".join(f"{s} {p} {o} .\n" for s, p, o in fresh if not has_blank((s, p, o)))
+    ground = _document(t for t in fresh if not has_blank(t))
     if ground:
         store.bulk_load(ground, format=ox.RdfFormat.N_TRIPLES, to_graph=inferred)
     return len(new)

@@ -144,7 +144,7 @@ class SearchIndex:
             self._kinds = sorted({r["category"] for r in found} | {r["type"] for r in found})
             self._loaded.set()
             self._index_names(found)
-        except BaseException as exc:
+        except BaseException as exc:  # kept and raised to every reader: never a reader left waiting
             self._failure = exc
             log.exception("building the search index failed")
         finally:

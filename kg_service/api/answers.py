@@ -249,9 +249,14 @@ def source_document(state: ServiceState, iri: str) -> SourceDocument | None:
     return index.get(iri)
 
 
+def source_href(document: object) -> str:
+    """Where a source document's text is served (its id URL-encoded: an IRI outside ks: stays one parameter)."""
+    return f"/api/source?document={quote(local_id(document), safe='')}"
+
+
 def _source_documents(state: ServiceState) -> list[SourceDocument]:
     return [SourceDocument(id=local_id(row["document"]), iri=str(row["document"]), label=_text(row, "label"),
                            file=str(row["file"]), characters=len(state.loaded.text_of(row["document"])),
                            evidence_spans=int(row["spans"]),
-                           text=f"/api/source?document={quote(local_id(row['document']), safe='')}")
+                           text=source_href(row["document"]))
             for row in state.catalog.select(state.backend, "source_documents")]

@@ -20,13 +20,13 @@ from collections.abc import Sequence
 
 import httpx
 import pyoxigraph
-from rdflib import BNode, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.term import Identifier
 
 from kg_service.backends.base import Backend, BackendError, Bindings, Row
-from kg_service.backends.terms import to_rdflib
+from kg_service.backends.terms import from_json_term, to_rdflib
 from kg_service.errors import BackendUnavailable, Problem, QueryTimeout, ResultTooLarge
-from kg_service.graph import PUBLIC_GRAPHS
+from kg_service.graph import PUBLIC_GRAPH_IRIS
 
 _IRI_FORBIDDEN = re.compile(r'[<>"{}|^`\\\x00-\x20]')
 _ECHAR = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
@@ -55,19 +55,6 @@ def with_values(query: str, bindings: Bindings | None) -> str:
     head = " ".join(f"?{n}" for n in names)
     row = " ".join(term_to_sparql(bindings[n]) for n in names)
     return f"{query}\nVALUES ({head}) {{ ({row}) }}\n"
-
-
-def _from_json(value: dict) -> Identifier:
-    kind = value["type"]
-    if kind == "uri":
-        return URIRef(value["value"])
-    if kind == "bnode":
-        return BNode(value["value"])
-    if "xml:lang" in value:
-        return Literal(value["value"], lang=value["xml:lang"])
-    if value.get("datatype") and value["datatype"] != "http://www.w3.org/2001/XMLSchema#string":
-        return Literal(value["value"], datatype=URIRef(value["datatype"]))
-    return Literal(value["value"])
 
 
 class RemoteCancelled(Exception):
@@ -147,12 +134,11 @@ class RemoteBackend(Backend):
 
     def __init__(self, endpoint: str, timeout_s: float = 10.0) -> None:
         self.endpoint = RemoteEndpoint(endpoint, timeout_s)
-        self.public = [str(g) for g in PUBLIC_GRAPHS]
 
     def _fetch(self, query: str, bindings: Bindings | None, media_type: str) -> bytes:
         try:
-            return self.endpoint.fetch(with_values(query, bindings), media_type, default_graphs=self.public,
-                                       named_graphs=self.public, timeout_s=self.endpoint.timeout_s,
+            return self.endpoint.fetch(with_values(query, bindings), media_type, default_graphs=PUBLIC_GRAPH_IRIS,
+                                       named_graphs=PUBLIC_GRAPH_IRIS, timeout_s=self.endpoint.timeout_s,
                                        max_bytes=STORED_QUERY_MAX_BYTES)
         except Problem as exc:
             said = f": {exc.said[:300]}" if isinstance(exc, RemoteRefused) else ""
@@ -166,7 +152,7 @@ class RemoteBackend(Backend):
 
     def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
         data = self._json(query, bindings)
-        return [{k: _from_json(v) for k, v in row.items()} for row in data["results"]["bindings"]]
+        return [{k: from_json_term(v) for k, v in row.items()} for row in data["results"]["bindings"]]
 
     def select_text(self, query: str, bindings: Bindings | None = None) -> list[dict[str, str]]:
         data = self._json(query, bindings)

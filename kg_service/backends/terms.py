@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
 from rdflib.term import Identifier
 
 
@@ -30,13 +31,10 @@ def to_rdflib(term: object) -> Identifier:
         if term.language:
             return Literal(term.value, lang=term.language)
         datatype = term.datatype.value
-        if datatype == "http://www.w3.org/2001/XMLSchema#string":
+        if datatype == str(XSD.string):
             return Literal(term.value)
         return Literal(term.value, datatype=URIRef(datatype), normalize=False)  # keep the lexical form as stored
     raise TypeError(f"cannot convert {term!r}")
-
-
-XSD_STRING_REF = URIRef("http://www.w3.org/2001/XMLSchema#string")
 
 
 def json_term(term: Identifier) -> dict[str, str]:
@@ -49,6 +47,20 @@ def json_term(term: Identifier) -> dict[str, str]:
     value = {"type": "literal", "value": str(term)}
     if term.language:
         value["xml:lang"] = term.language
-    elif term.datatype and term.datatype != XSD_STRING_REF:
+    elif term.datatype and term.datatype != XSD.string:
         value["datatype"] = str(term.datatype)
     return value
+
+
+def from_json_term(value: dict[str, str]) -> Identifier:
+    """`json_term` read back: one term of a SPARQL 1.1 Query Results JSON answer (a remote endpoint's)."""
+    kind = value["type"]
+    if kind == "uri":
+        return URIRef(value["value"])
+    if kind == "bnode":
+        return BNode(value["value"])
+    if "xml:lang" in value:
+        return Literal(value["value"], lang=value["xml:lang"])
+    if value.get("datatype") and value["datatype"] != str(XSD.string):
+        return Literal(value["value"], datatype=URIRef(value["datatype"]))
+    return Literal(value["value"])

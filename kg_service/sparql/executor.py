@@ -35,7 +35,7 @@ from kg_service.errors import (
     RefusedFeature,
     UnsupportedFunction,
 )
-from kg_service.graph import LoadedGraph
+from kg_service.graph import PUBLIC_GRAPH_IRIS, LoadedGraph
 from kg_service.settings import Settings
 from kg_service.sparql.prechecks import QUERY_BASE
 from kg_service.sparql.results import Serialized
@@ -420,12 +420,9 @@ class RemoteRunner:
         return result  # type: ignore[return-value]
 
     def run(self, job: Job, timeout_s: float, cancel: threading.Event | None = None) -> Serialized:
-        from kg_service.graph import PUBLIC_GRAPHS
-
         started = time.monotonic()
         verdict = self._verdict(job, timeout_s, cancel)
-        public = [str(g) for g in PUBLIC_GRAPHS]
-        default, named = query_dataset(job, verdict) or (public, public)
+        default, named = query_dataset(job, verdict) or (PUBLIC_GRAPH_IRIS, PUBLIC_GRAPH_IRIS)
         try:
             # Relative IRIs resolve against the ontology base on every engine, not the remote endpoint's URL.
             body = self.endpoint.fetch(f"BASE <{QUERY_BASE}>\n{job.query}", job.media_type, default_graphs=default,

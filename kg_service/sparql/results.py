@@ -216,7 +216,7 @@ _OXIGRAPH_PREFIXES = {prefix: str(namespace) for prefix, namespace in PREFIXES.i
 
 
 def oxigraph_document(triples: Sequence[pyoxigraph.Triple], media_type: str) -> bytes:
-    """Oxigraph's triples in Oxigraph's own writer (an entity's page of triples: 0.6 ms against rdflib's 5 ms),
+    """Oxigraph's triples in Oxigraph's own writer (describe_entity at c16: 246 -> 441 req/s, bench runs 1441, 1642),
     sorted so each subject's triples come together; JSON-LD through rdflib, whose compacted form under the
     service's context is what JSON-LD clients get from every other route."""
     if media_type == JSONLD:

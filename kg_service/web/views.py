@@ -7,7 +7,6 @@ nothing here writes SPARQL or HTML.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from rdflib import Literal
 
@@ -153,7 +152,7 @@ def _references(iris: list[str]) -> list[dict[str, str]]:
 def _evidence(state: ServiceState, span: Evidence, context: int = CONTEXT_CHARS) -> dict[str, Any]:
     """One span for the page: marked in place in its own document's text, with that document's title and link."""
     document = answers.source_document(state, span.source)
-    href = document.text if document else f"/api/source?document={quote(local_id(span.source), safe='')}"
+    href = document.text if document else answers.source_href(span.source)
     return {**span.model_dump(), **evidence_in_context(state.loaded.text_of(span.source), span.start, span.end,
                                                        span.quote, context),
             "document": {"label": document.label if document and document.label else local_id(span.source),
