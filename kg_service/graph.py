@@ -25,12 +25,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
 from kg_service.backends.terms import to_oxigraph, to_rdflib
+
+if TYPE_CHECKING:
+    from kg_service.inference import ClosureWritten
 
 KS = Namespace("https://w3id.org/knee-soreness/")
 OA = Namespace("http://www.w3.org/ns/oa#")
@@ -63,6 +67,9 @@ _INFERRED_NODE = ox.NamedNode(str(INFERRED_GRAPH))
 # Internal graphs of an on-disk store (never public: every query names its dataset, the public graphs only).
 _MODULES_NODE = ox.NamedNode("urn:kg-service:modules")
 _SHARED_NODE = ox.NamedNode("urn:kg-service:modules-also-in-data")
+# Derived triples the inferred graph leaves out as trivia but a rule reads (see kg_service.inference): kept in
+# stores built with --data, whose closure a curator's edit maintains instead of recomputing.
+_PREMISES_NODE = ox.NamedNode("urn:kg-service:inference-premises")
 
 log = logging.getLogger("kg_service.graph")
 
@@ -221,16 +228,43 @@ def _load_modules(store: ox.Store, ontology_dir: Path, track: bool = False) -> N
     store.extend(ox.Quad(*t, _ASSERTED_NODE) for t in triples)
 
 
-def _swap_modules(store: ox.Store, ontology_dir: Path) -> None:
+Changes = tuple[list[tuple], list[tuple]]  # asserted triples (removed, added)
+
+
+def _swap_modules(store: ox.Store, ontology_dir: Path) -> Changes:
     """In a copy of a built store: the old modules' triples out of the asserted graph (not those the --data
-    files hold too), the new modules' in. The data's parse is kept: a curator's edit does not re-read it."""
+    files hold too), the new modules' in; returns what the asserted graph lost and gained. The data's parse is
+    kept: a curator's edit does not re-read it. The new modules' blank nodes that say what a served one said
+    (under the same parent) take its name (`_stable_blank_nodes`), so an unchanged class expression or axiom
+    annotation is no change at all, and the closure can be maintained instead of recomputed."""
+    old = [(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, _MODULES_NODE)]
+    new = _as_stored(_module_triples(ontology_dir))
+    pairs = _stable_blank_nodes(old, new)
+    new = [tuple(pairs.get(term, term) for term in t) for t in new]
+    old_set, new_set = set(old), set(new)
+    return _apply_module_diff(store, old_set - new_set, new_set - old_set)
+
+
+def _apply_module_diff(store: ox.Store, removed: set[tuple], added: set[tuple]) -> Changes:
+    """Module triples out and in, the asserted graph keeping what the --data files hold too; returns what the
+    asserted graph lost and gained."""
     shared = {(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, _SHARED_NODE)}
-    for quad in list(store.quads_for_pattern(None, None, None, _MODULES_NODE)):
-        if (quad.subject, quad.predicate, quad.object) not in shared:
-            store.remove(ox.Quad(quad.subject, quad.predicate, quad.object, _ASSERTED_NODE))
-    store.clear_graph(_MODULES_NODE)
-    store.clear_graph(_SHARED_NODE)
-    _load_modules(store, ontology_dir, track=True)
+    lost, gained = [], []
+    for t in removed:
+        store.remove(ox.Quad(*t, _MODULES_NODE))
+        if t in shared:  # the data holds it too: it stays asserted
+            store.remove(ox.Quad(*t, _SHARED_NODE))
+        else:
+            store.remove(ox.Quad(*t, _ASSERTED_NODE))
+            lost.append(t)
+    for t in added:
+        if ox.Quad(*t, _ASSERTED_NODE) in store:  # not an old module's (those differ): the data's
+            store.add(ox.Quad(*t, _SHARED_NODE))
+        else:
+            store.add(ox.Quad(*t, _ASSERTED_NODE))
+            gained.append(t)
+        store.add(ox.Quad(*t, _MODULES_NODE))
+    return lost, gained
 
 
 def _data_format(path: Path) -> ox.RdfFormat:
@@ -253,18 +287,21 @@ def _load_data(store: ox.Store, data_files: Sequence[Path]) -> None:
             raise OntologyLoadError(f"{path.name}: {exc}") from exc
 
 
-def infer_into(store: ox.Store) -> int:
-    """Make the inferred graph the closure of the asserted graph; the number of inferred triples."""
+def infer_into(store: ox.Store, track: bool = False, changes: Changes | None = None,
+               digest: str | None = None) -> ClosureWritten:
+    """Make the inferred graph the closure of the asserted graph. With `track` (a store holding --data, which a
+    curator's edit copies), the premises a later maintenance needs are kept; with `changes` since a closure of
+    rules `digest`, that closure is maintained (kg_service.inference.write_closure)."""
     from kg_service.inference import write_closure
 
-    return write_closure(store, _ASSERTED_NODE, _INFERRED_NODE)
+    return write_closure(store, _ASSERTED_NODE, _INFERRED_NODE, _PREMISES_NODE if track else None, changes, digest)
 
 
 def build_store(store: ox.Store, ontology_dir: Path, data_files: Sequence[Path] = ()) -> tuple[int, int]:
     """Parse the data and the modules into the asserted graph and infer; (asserted, inferred) triple counts."""
     _load_data(store, data_files)
     _load_modules(store, ontology_dir, track=bool(data_files))
-    return _asserted_count(store), infer_into(store)
+    return _asserted_count(store), infer_into(store, track=bool(data_files)).inferred
 
 
 def _asserted_count(store: ox.Store) -> int:
@@ -600,6 +637,37 @@ def _paired_blank_nodes(old: list[tuple], new: list[tuple], annotations: set[str
     return pairs
 
 
+def _stable_blank_nodes(old: list[tuple], new: list[tuple]) -> dict:
+    """The new modules' blank nodes that say exactly what a served one says (recursively), under a parent that is
+    the same IRI or a paired blank node and the same predicate, paired with it; the others keep their new names
+    (they are what the edit changed). Empty when the blank nodes do not form trees."""
+    old_names, new_names = _blank_names(old), _blank_names(new)
+    if old_names is None or new_names is None:
+        return {}
+    old_parent = {o: (s, p) for s, p, o in old if isinstance(o, ox.BlankNode)}
+    new_parent = {o: (s, p) for s, p, o in new if isinstance(o, ox.BlankNode)}
+    pairs: dict = {}
+    old_level = [n for n in old_names if not isinstance(old_parent.get(n, (None,))[0], ox.BlankNode)]
+    new_level = [n for n in new_names if not isinstance(new_parent.get(n, (None,))[0], ox.BlankNode)]
+    while new_level:
+        olds: dict = defaultdict(list)
+        for node in old_level:
+            olds[(*old_parent.get(node, (None, None)), old_names[node])].append(node)
+        for node in new_level:
+            parent, predicate = new_parent.get(node, (None, None))
+            if isinstance(parent, ox.BlankNode):
+                parent = pairs.get(parent)
+                if parent is None:  # under a changed blank node: changed too
+                    continue
+            same = olds.get((parent, predicate, new_names[node]))
+            if same:
+                pairs[node] = same.pop()
+        old_above, new_above = set(old_level), set(new_level)
+        old_level = [o for s, _, o in old if isinstance(o, ox.BlankNode) and s in old_above]
+        new_level = [o for s, _, o in new if isinstance(o, ox.BlankNode) and s in new_above]
+    return pairs
+
+
 def _as_stored(triples: list[tuple]) -> list[tuple]:
     """The triples as the store gives them back: Oxigraph keeps some literals in a canonical form (an
     xsd:nonNegativeInteger comes back as xsd:integer), so parsed and stored triples compare only after this."""
@@ -637,26 +705,11 @@ def _edit_in_place(base: Path, building: Path, ontology_dir: Path) -> dict | Non
     served.backup(str(building))
     del served
     store = ox.Store(str(building))
-    shared = {(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, _SHARED_NODE)}
-    asserted = meta["asserted"]
-    for t in removed:
-        store.remove(ox.Quad(*t, _MODULES_NODE))
-        if t in shared:  # the data holds it too: it stays asserted
-            store.remove(ox.Quad(*t, _SHARED_NODE))
-        else:
-            store.remove(ox.Quad(*t, _ASSERTED_NODE))
-            asserted -= 1
-    for t in added:
-        if ox.Quad(*t, _ASSERTED_NODE) in store:  # not an old module's (those differ): the data's
-            store.add(ox.Quad(*t, _SHARED_NODE))
-        else:
-            store.add(ox.Quad(*t, _ASSERTED_NODE))
-            asserted += 1
-        store.add(ox.Quad(*t, _MODULES_NODE))
+    lost, gained = _apply_module_diff(store, removed, added)
     store.flush()
     del store
-    return {"asserted": asserted, "inferred": meta["inferred"], "edited": {"added": len(added),
-                                                                         "removed": len(removed)}}
+    return {"asserted": meta["asserted"] - len(lost) + len(gained), "inferred": meta["inferred"],
+            "closure": meta.get("closure"), "edited": {"added": len(added), "removed": len(removed)}}
 
 
 def _finish(building: Path, final: Path, meta: dict) -> None:
@@ -702,21 +755,25 @@ def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequ
             return
         shutil.rmtree(building, ignore_errors=True)
     try:
+        changes, digest = None, None
         if base is not None:
             ox.Store.read_only(str(base)).backup(str(building))
             store = ox.Store(str(building))
-            _swap_modules(store, ontology_dir)
+            changes = _swap_modules(store, ontology_dir)
+            digest = json.loads((base / META_FILE).read_text()).get("closure")
         else:
             store = _data_on_disk(building, data_files)
             _load_modules(store, ontology_dir, track=bool(data_files))
         loaded_at = time.perf_counter()
-        inferred = infer_into(store)
+        closure = infer_into(store, track=bool(data_files), changes=changes, digest=digest)
+        inferred = closure.inferred
         inferred_at = time.perf_counter()
         asserted = _asserted_count(store)
         counted_at = time.perf_counter()
         store.flush()
         del store
-        meta = {"asserted": asserted, "inferred": inferred, "ontology_dir": str(ontology_dir),
+        meta = {"asserted": asserted, "inferred": inferred, "closure": closure.digest,
+                "closure_maintained": closure.maintained, "ontology_dir": str(ontology_dir),
                 "data": [str(p) for p in data_files], "data_digest": data_digest,
                 "from": base.name if base is not None else None, "seconds": round(time.perf_counter() - started, 3),
                 "load_seconds": round(loaded_at - started, 3), "closure_seconds": round(inferred_at - loaded_at, 3),
@@ -725,9 +782,9 @@ def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequ
         _finish(building, final, meta)
     finally:
         shutil.rmtree(building, ignore_errors=True)
-    log.warning("built the store of %s in %.1f s%s (closure %.1f s): %d asserted + %d inferred triples", final.name,
-                time.perf_counter() - started, f" from the store of {base.name}" if base else "",
-                inferred_at - loaded_at, asserted, inferred)
+    log.warning("built the store of %s in %.1f s%s (closure %s %.1f s): %d asserted + %d inferred triples",
+                final.name, time.perf_counter() - started, f" from the store of {base.name}" if base else "",
+                "maintained" if closure.maintained else "computed", inferred_at - loaded_at, asserted, inferred)
 
 
 if __name__ == "__main__":  # the store build's child process (see _build_in_child)

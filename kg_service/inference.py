@@ -14,13 +14,24 @@ A construct those rules do not cover (owl:someValuesFrom, owl:hasValue, owl:same
 functional property with two values, ...) sends the whole graph through owlrl instead, so the answer is
 never smaller than owlrl's; `tests/test_inference.py` checks both ways give the same triples on the real
 ontology.
+
+A curator's edit that leaves the compiled rules and the schema's own facts as they were (an individual's
+assertion, an axiom annotation's target) is maintained, not recomputed: the rules run on the triples that
+changed, deleting what followed from the removed ones and deriving again what still follows (DRed: over-delete,
+re-derive, insert), with the store's indexes as the join tables. For that the store keeps, beside the served
+inferred graph, the derived triples the served graph leaves out as trivia (owl:Thing membership, membership of
+anonymous class expressions) when a rule reads them: they are premises of served triples.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
 
 import owlrl
 import pyoxigraph as ox
@@ -138,6 +149,26 @@ class _Rules:
                 raise _Uncompiled("a property chain that is not two steps long")
             self.chains.append((ox_(q), [ox_(s) for s in steps]))
         self.chain_steps = {step for _, steps in self.chains for step in steps}
+        self.first_steps: dict[str, list[tuple[str, str]]] = defaultdict(list)  # p1 -> (q, p2) of q = p1 o p2
+        self.second_steps: dict[str, list[tuple[str, str]]] = defaultdict(list)  # p2 -> (q, p1)
+        for q, (p1, p2) in self.chains:
+            self.first_steps[p1].append((q, p2))
+            self.second_steps[p2].append((q, p1))
+        # The same rules read backwards (what a triple can follow from), for re-deriving after a deletion.
+        self.subclasses, self.subproperties = _inverted(self.superclasses), _inverted(self.superproperties)
+        self.with_domain, self.with_range = _inverted(self.domains), _inverted(self.ranges)
+        self.chains_of: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for q, (p1, p2) in self.chains:
+            self.chains_of[q].append((p1, p2))
+        self.terms = {str(to_oxigraph(term)): to_oxigraph(term) for triple in schema for term in triple}
+        self.terms[TYPE] = RDF_TYPE
+
+    def digest(self) -> str:
+        """What the rules are, as one hash: equal digests, equal closures of equal asserted triples."""
+        tables = [{k: sorted(v) for k, v in sorted(table.items()) if v} for table in
+                  (self.superclasses, self.superproperties, self.domains, self.ranges, self.inverses)]
+        tables += [sorted(self.transitive), sorted(self.symmetric), sorted(self.functional), sorted(self.chains)]
+        return hashlib.sha256(json.dumps(tables).encode()).hexdigest()
 
     def property_rules(self) -> set[str]:
         """Every property an instance rule reads (its triples are all the closure needs to see)."""
@@ -149,6 +180,14 @@ class _Rules:
         out = set(self.property_rules()) | {q for _, qs in self.superproperties.items() for q in qs}
         out |= {q for qs in self.inverses.values() for q in qs} | {q for q, _ in self.chains}
         return out
+
+
+def _inverted(table: dict[str, set]) -> dict[str, set]:
+    inverted: dict[str, set] = defaultdict(set)
+    for key, values in table.items():
+        for value in values:
+            inverted[value].add(key)
+    return inverted
 
 
 def _is_individual(types: set[str]) -> bool:
@@ -176,11 +215,7 @@ def _instance_closure(rules: _Rules, facts: set[Text], asserted: set[Text]) -> s
     pending = list(facts)
     derived: set[Text] = set()
     joined = rules.transitive | rules.chain_steps
-    first_steps = defaultdict(list)
-    second_steps = defaultdict(list)
-    for q, (p1, p2) in rules.chains:
-        first_steps[p1].append((q, p2))
-        second_steps[p2].append((q, p1))
+    first_steps, second_steps = rules.first_steps, rules.second_steps
 
     def add(triple: Text) -> None:
         if triple not in known:
@@ -276,39 +311,292 @@ def store_closure(store: ox.Store, graph: ox.NamedNode) -> list[Triple]:
 def closure_text(store: ox.Store, graph: ox.NamedNode) -> set[Text]:
     """`store_closure` as N-Triples text, which `write_closure` hands to Oxigraph without making Python objects of
     the million-triple case's 150k inferred triples."""
-    reads = _Reads(store, graph)
+    return _closure(store, graph, _Reads(store, graph))[0]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """What the schema compiles to: the instance rules and the schema closure's own facts (N-Triples)."""
+
+    rules: _Rules
+    schema_facts: set[Text]
+
+    @property
+    def digest(self) -> str:
+        facts = hashlib.sha256("\n".join(sorted(" ".join(t) for t in self.schema_facts)).encode()).hexdigest()
+        return hashlib.sha256(f"{self.rules.digest()} {facts}".encode()).hexdigest()
+
+    @cached_property
+    def _read_predicates(self) -> set[str]:
+        return self.rules.property_rules()
+
+    def is_premise(self, triple: Text) -> bool:
+        """A rule reads this triple (kept beside the served graph when it is trivia: see the module's docstring)."""
+        _, p, o = triple
+        return o in self.rules.superclasses if p == TYPE else p in self._read_predicates
+
+
+def _compile(store: ox.Store, graph: ox.NamedNode, reads: _Reads) -> _Compiled:
+    """The schema's rules; raises _Uncompiled when the schema uses a construct they do not cover."""
     types: dict = defaultdict(set)
     for s, _, o in reads(TYPE):
         types[s].add(o[1:-1] if o[0] == "<" else "")
     individuals = {s for s, ts in types.items() if _is_individual(ts)}
     schema = _schema(store, graph, individuals, {s for s in types if s not in individuals})
+    schema_inferred = owlrl_closure(schema)
+    rules = _Rules(schema + schema_inferred)
+    return _Compiled(rules, {tuple(str(to_oxigraph(term)) for term in t) for t in schema_inferred})  # type: ignore
+
+
+def _closure(store: ox.Store, graph: ox.NamedNode, reads: _Reads) -> tuple[set[Text], set[Text], _Compiled | None]:
+    """(the served inferred triples, the trivia among the derived triples that rules read, the compiled rules or
+    None when owlrl had to run over the whole graph)."""
     try:
-        return _compiled_closure(store, graph, schema, reads)
+        compiled = _compile(store, graph, reads)
+        derived = _derived(compiled, reads)
     except _Uncompiled as exc:
         log.warning("inference: %s; running owlrl over the whole graph (slow)", exc)
         whole = Graph()
         for s, p, o in _quads(store, graph):
             whole.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))
-        return {tuple(str(to_oxigraph(term)) for term in t) for t in owlrl_closure(whole)}  # type: ignore[misc]
+        return {tuple(str(to_oxigraph(term)) for term in t) for t in owlrl_closure(whole)}, set(), None  # type: ignore
+    # The schema part was closed alone: what it derived may be asserted among the individuals' triples.
+    schema_facts = sorted(compiled.schema_facts)
+    served = {t for t, term in zip(schema_facts, _terms(schema_facts))
+              if next(store.quads_for_pattern(*term, graph), None) is None}
+    served |= {t for t in derived if not is_trivial_text(*t)}
+    premises = {t for t in derived if is_trivial_text(*t) and compiled.is_premise(t)}
+    return served, premises, compiled  # type: ignore[return-value]
 
 
-def write_closure(store: ox.Store, asserted: ox.NamedNode, inferred: ox.NamedNode) -> int:
-    """Make the `inferred` graph the closure of the `asserted` graph; how many triples it holds. Only what changed
-    is written (a rebuild after a curator's edit starts from the served store's copy, whose inferred graph is
-    nearly right: clearing it and writing it again cost seconds at a million triples). New triples without blank
-    nodes go through `Store.bulk_load` (Rust from end to end); the others through `ox.parse`, which, unlike the
-    store's loaders, keeps blank node labels (the inferred triples name the asserted graph's blank nodes)."""
-    new = closure_text(store, asserted)
-    old = set(_Reads(store, inferred).everything())
+def _derived(compiled: _Compiled, reads: _Reads) -> set[Text]:
+    """Everything the instance rules derive from the asserted triples and the schema's facts (trivia included),
+    minus what is asserted."""
+    rules = compiled.rules
+    facts: set[Text] = set()
+    for p in rules.property_rules():
+        facts.update(reads(p))
+    for s, p, o in reads(TYPE):
+        if o in rules.superclasses:
+            facts.add((s, p, o))
+    facts.update(compiled.schema_facts)  # owlrl's fixpoint is closed under these rules: its facts take part too
+    asserted_written: set[Text] = set()
+    for p in rules.written() | {TYPE}:
+        asserted_written.update(reads(p))
+    return _instance_closure(rules, facts, asserted_written)
+
+
+@dataclass(frozen=True)
+class ClosureWritten:
+    """What `write_closure` did: the inferred graph's size, the rules' digest (None: no later edit can be
+    maintained, for want of premises or because owlrl ran over everything), and whether only the edit's
+    consequences were computed."""
+
+    inferred: int
+    digest: str | None
+    maintained: bool
+
+
+def write_closure(store: ox.Store, asserted: ox.NamedNode, inferred: ox.NamedNode,
+                  premises: ox.NamedNode | None = None, changes: tuple[list[Triple], list[Triple]] | None = None,
+                  digest: str | None = None) -> ClosureWritten:
+    """Make the `inferred` graph the closure of the `asserted` graph (and `premises`, when given, its trivia that
+    rules read: a store that a later edit's closure is maintained in needs them).
+
+    With `premises` and `changes` (the asserted triples removed and added since a closure made with rules of
+    `digest`) and the same rules now, only the changes' consequences are computed (`_maintain`). Otherwise the
+    whole closure, and
+    only what changed is written (a rebuild after a curator's edit starts from the served store's copy, whose
+    inferred graph is nearly right). New triples without blank nodes go through `Store.bulk_load` (Rust from end
+    to end); the others through `ox.parse`, which, unlike the store's loaders, keeps blank node labels (the
+    inferred triples name the asserted graph's blank nodes)."""
+    reads = _Reads(store, asserted)
+    if premises is not None and changes is not None and digest is not None:
+        try:
+            compiled = _compile(store, asserted, reads)
+            if compiled.digest == digest:
+                _maintain(store, (asserted, inferred, premises), compiled, *changes)
+                return ClosureWritten(_count(store, inferred), digest, maintained=True)
+            log.info("inference: the rules changed; computing the whole closure")
+        except _Uncompiled as exc:  # a functional property with two values: owlrl's sameAs reasoning follows
+            log.info("inference: %s; computing the whole closure", exc)
+    served, trivia, compiled = _closure(store, asserted, reads)
+    _replace(store, inferred, served)
+    if premises is not None:
+        _replace(store, premises, trivia)
+    return ClosureWritten(len(served), compiled.digest if compiled and premises is not None else None, False)
+
+
+def _count(store: ox.Store, graph: ox.NamedNode) -> int:
+    answer = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
+    return int(next(iter(answer))["n"].value)  # type: ignore[index]
+
+
+def _replace(store: ox.Store, graph: ox.NamedNode, new: set[Text]) -> None:
+    """Make `graph` hold `new`, writing only the difference."""
+    old = set(_Reads(store, graph).everything())
     for s, p, o in _terms(old - new):
-        store.remove(ox.Quad(s, p, o, inferred))
+        store.remove(ox.Quad(s, p, o, graph))
     fresh = new - old
     has_blank = lambda t: t[0].startswith("_:") or t[2].startswith("_:")
-    store.bulk_extend(ox.Quad(s, p, o, inferred) for s, p, o in _terms(t for t in fresh if has_blank(t)))
+    store.bulk_extend(ox.Quad(s, p, o, graph) for s, p, o in _terms(t for t in fresh if has_blank(t)))
     ground = _document(t for t in fresh if not has_blank(t))
     if ground:
-        store.bulk_load(ground, format=ox.RdfFormat.N_TRIPLES, to_graph=inferred)
-    return len(new)
+        store.bulk_load(ground, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+
+
+class _Facts:
+    """The facts the instance rules see, as the store holds them: asserted, the schema's, derived (served or kept
+    as premises), less those `hidden` (over-deleted), plus those `extra` (derived in this maintenance)."""
+
+    def __init__(self, store: ox.Store, graphs: tuple[ox.NamedNode, ...], schema: set[Triple]) -> None:
+        self.store, self.graphs = store, graphs
+        self.hidden: set[Triple] = set()
+        self.extra: set[Triple] = set()
+        self._by_subject: dict[tuple, set] = defaultdict(set)
+        self._by_object: dict[tuple, set] = defaultdict(set)
+        for triple in schema:
+            self.add(triple)
+
+    def add(self, triple: Triple) -> None:
+        s, p, o = triple
+        self.extra.add(triple)
+        self._by_subject[(p, s)].add(o)
+        self._by_object[(p, o)].add(s)
+
+    def __contains__(self, triple: Triple) -> bool:
+        if triple in self.extra:
+            return True
+        return triple not in self.hidden and any(ox.Quad(*triple, g) in self.store for g in self.graphs)
+
+    def objects(self, s, p) -> Iterator:
+        yield from self._by_subject.get((p, s), ())
+        for g in self.graphs:
+            for quad in self.store.quads_for_pattern(s, p, None, g):
+                if (s, p, quad.object) not in self.hidden:
+                    yield quad.object
+
+    def subjects(self, p, o) -> Iterator:
+        yield from self._by_object.get((p, o), ())
+        for g in self.graphs:
+            for quad in self.store.quads_for_pattern(None, p, o, g):
+                if (quad.subject, p, o) not in self.hidden:
+                    yield quad.subject
+
+
+def _consequences(rules: _Rules, triple: Triple, facts: _Facts) -> Iterator[Triple]:
+    """What one rule step derives from `triple` with `facts`: `_instance_closure`'s step, on store terms."""
+    s, p, o = triple
+    t, ps = rules.terms, str(p)
+    if ps == TYPE:
+        for d in rules.superclasses.get(str(o), ()):
+            yield s, p, t[d]
+        return
+    for q in rules.superproperties.get(ps, ()):
+        yield s, t[q], o
+    for c in rules.domains.get(ps, ()):
+        yield s, RDF_TYPE, t[c]
+    if isinstance(o, ox.Literal):
+        return
+    for c in rules.ranges.get(ps, ()):
+        yield o, RDF_TYPE, t[c]
+    for q in rules.inverses.get(ps, ()):
+        yield o, t[q], s
+    if ps in rules.symmetric:
+        yield o, p, s
+    if ps in rules.transitive:
+        for z in _resources(facts.objects(o, p)):
+            yield s, p, z
+        for x in facts.subjects(p, s):
+            yield x, p, o
+    for q, p2 in rules.first_steps.get(ps, ()):
+        for z in _resources(facts.objects(o, t[p2])):
+            yield s, t[q], z
+    for q, p1 in rules.second_steps.get(ps, ()):
+        for x in facts.subjects(t[p1], s):
+            yield x, t[q], o
+
+
+def _resources(terms: Iterable) -> Iterator:
+    return (term for term in terms if not isinstance(term, ox.Literal))
+
+
+def _derivable(rules: _Rules, triple: Triple, facts: _Facts) -> bool:
+    """Whether one rule step derives `triple` from `facts`: the rules read backwards."""
+    s, p, o = triple
+    t, ps = rules.terms, str(p)
+    if any((s, t[q], o) in facts for q in rules.subproperties.get(ps, ())):
+        return True
+    if ps == TYPE:
+        return (any((s, p, t[c]) in facts for c in rules.subclasses.get(str(o), ()))
+                or any(next(iter(facts.objects(s, t[q])), None) is not None for q in rules.with_domain.get(str(o), ()))
+                or any(next(iter(facts.subjects(t[q], s)), None) is not None for q in rules.with_range.get(str(o), ())))
+    if isinstance(o, ox.Literal):
+        return False
+    if any((o, t[q], s) in facts for q in rules.inverses.get(ps, ())):
+        return True
+    if ps in rules.symmetric and (o, p, s) in facts:
+        return True
+    if ps in rules.transitive and any((z, p, o) in facts for z in _resources(facts.objects(s, p))):
+        return True
+    return any((z, t[p2], o) in facts for p1, p2 in rules.chains_of.get(ps, ())
+               for z in _resources(facts.objects(s, t[p1])))
+
+
+def _maintain(store: ox.Store, graphs: tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode], compiled: _Compiled,
+              removed: list[Triple], added: list[Triple]) -> None:
+    """Bring the inferred and premise graphs from the closure before an edit to the closure after it (DRed):
+    everything that followed from a removed triple is set aside (over-deleted), what still follows from the
+    rest is derived again, and the consequences of the added and re-derived triples are inserted. Each step
+    joins through the store's indexes, so the work is that of the edit's consequences, not of the graph."""
+    asserted, inferred, premises = graphs
+    rules = compiled.rules
+    schema = set(_terms(compiled.schema_facts))
+    is_asserted = lambda triple: ox.Quad(*triple, asserted) in store
+    was_derived = lambda triple: triple not in schema and any(
+        ox.Quad(*triple, g) in store for g in (inferred, premises))
+    # 1. Over-delete, joining with every fact there was (and some that were not: a larger set is only slower).
+    before = _Facts(store, graphs, schema)
+    for triple in removed:
+        before.add(triple)
+    gone: set[Triple] = set()
+    pending = list(removed)
+    while pending:
+        for consequence in _consequences(rules, pending.pop(), before):
+            if consequence not in gone and was_derived(consequence):
+                gone.add(consequence)
+                pending.append(consequence)
+    # 2. Re-derive what still follows in one step from what is left, 3. and insert what follows from that.
+    after = _Facts(store, graphs, schema)
+    after.hidden = gone | set(removed)
+    pending = [t for t in gone | set(removed) if not is_asserted(t) and _derivable(rules, t, after)]
+    for triple in pending:
+        after.add(triple)
+    pending += added
+    while pending:
+        for consequence in _consequences(rules, pending.pop(), after):
+            if consequence not in after:
+                after.add(consequence)
+                pending.append(consequence)
+    derived = after.extra - schema
+    for s, p, o in derived | set(added):  # a functional property with two values: owlrl's sameAs reasoning follows
+        if str(p) in rules.functional and len(set(after.objects(s, p))) > 1:
+            raise _Uncompiled(f"functional property {p} with two values (owl:sameAs follows)")
+    # Write: what no longer follows (or is asserted now) out; what newly follows in, served or kept as premise.
+    for triple in (gone - derived) | {t for t in added if was_derived(t)}:
+        for graph in (inferred, premises):
+            store.remove(ox.Quad(*triple, graph))
+    for triple in derived:
+        text = tuple(map(str, triple))
+        if not is_trivial_text(*text):
+            store.add(ox.Quad(*triple, inferred))
+        elif compiled.is_premise(text):  # type: ignore[arg-type]
+            store.add(ox.Quad(*triple, premises))
+    for triple in schema:  # the schema's facts are served unless asserted
+        if is_asserted(triple):
+            store.remove(ox.Quad(*triple, inferred))
+        else:
+            store.add(ox.Quad(*triple, inferred))
 
 
 def _schema(store: ox.Store, graph: ox.NamedNode, individuals: set[str], typed: set[str]) -> Graph:
@@ -329,25 +617,3 @@ def _schema(store: ox.Store, graph: ox.NamedNode, individuals: set[str], typed: 
                 seen.add(o)
                 stack.append(o)
     return schema
-
-
-def _compiled_closure(store: ox.Store, graph: ox.NamedNode, schema: Graph, reads: _Reads) -> set[Text]:
-    schema_inferred = owlrl_closure(schema)
-    full_schema = schema + schema_inferred
-    rules = _Rules(full_schema)
-    facts: set[Text] = set()
-    for p in rules.property_rules():
-        facts.update(reads(p))
-    for s, p, o in reads(TYPE):
-        if o in rules.superclasses:
-            facts.add((s, p, o))
-    # The schema closure's own facts take part too (owlrl's fixpoint is closed under these rules).
-    schema_facts = [tuple(map(to_oxigraph, t)) for t in schema_inferred]
-    facts.update(tuple(map(str, t)) for t in schema_facts)  # type: ignore[misc]
-    asserted_written: set[Text] = set()
-    for p in rules.written() | {TYPE}:
-        asserted_written.update(reads(p))
-    derived = _instance_closure(rules, facts, asserted_written)
-    # The schema part was closed alone: what it derived may be asserted among the individuals' triples.
-    out = {tuple(map(str, t)) for t in schema_facts if next(store.quads_for_pattern(*t, graph), None) is None}
-    return out | {t for t in derived if not is_trivial_text(*t)}  # type: ignore[return-value]
