@@ -22,7 +22,8 @@ import re
 import shutil
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,6 +71,7 @@ _SHARED_NODE = ox.NamedNode("urn:kg-service:modules-also-in-data")
 # Derived triples the inferred graph leaves out as trivia but a rule reads (see kg_service.inference): kept in
 # stores built with --data, whose closure a curator's edit maintains instead of recomputing.
 _PREMISES_NODE = ox.NamedNode("urn:kg-service:inference-premises")
+_RDF_TYPE = ox.NamedNode(str(RDF.type))
 
 log = logging.getLogger("kg_service.graph")
 
@@ -170,12 +172,23 @@ def document_texts(ontology_dir: Path, graph: Graph | ox.Store) -> dict[str, str
     return texts
 
 
+@dataclass(frozen=True)
+class StoreEdit:
+    """How a store was made from the one served before it (a curator's edit): that store's directory, and the
+    entities (IRIs, blank node ids) whose triples changed, in either public graph. What is derived per entity
+    (the search rows) is then derived again for those alone."""
+
+    base: Path
+    entities: frozenset[str]
+
+
 class LoadedGraph:
     """The ontology as the service serves it: the store holding the asserted and inferred graphs, the source
     documents, and the version. `asserted` / `inferred` are rdflib views, built from the store on first use."""
 
     def __init__(self, store: ox.Store, version: str, ontology_dir: Path, documents: dict[str, str],
-                 counts: tuple[int, int], store_path: Path | None = None, data_files: Sequence[Path] = ()) -> None:
+                 counts: tuple[int, int], store_path: Path | None = None, data_files: Sequence[Path] = (),
+                 edit: StoreEdit | None = None) -> None:
         self.store = store
         self.version = version
         self.ontology_dir = ontology_dir
@@ -183,6 +196,7 @@ class LoadedGraph:
         self.asserted_count, self.inferred_count = counts
         self.store_path = store_path
         self.data_files = tuple(data_files)
+        self.edit = edit
         main = documents.get(str(SOURCE_DOCUMENT))
         self.source_text = main if main is not None else next(iter(documents.values()), "")
 
@@ -415,8 +429,11 @@ def load_graph(ontology_dir: Path, data_files: Sequence[Path] = (), store_dir: P
             raise OntologyLoadError(f"the store built at {final} cannot be opened")
     _remove_stale(home, {version, *keep_versions})
     store, meta = opened
+    edit = None
+    if meta.get("from") and meta.get("changed_entities") is not None:
+        edit = StoreEdit(home / meta["from"], frozenset(meta["changed_entities"]))
     return LoadedGraph(store, version, ontology_dir, document_texts(ontology_dir, store),
-                       (meta["asserted"], meta["inferred"]), final, data_files)
+                       (meta["asserted"], meta["inferred"]), final, data_files, edit)
 
 
 def _reusable(home: Path, data_digest: str, versions: Sequence[str]) -> Path | None:
@@ -706,10 +723,44 @@ def _edit_in_place(base: Path, building: Path, ontology_dir: Path) -> dict | Non
     del served
     store = ox.Store(str(building))
     lost, gained = _apply_module_diff(store, removed, added)
+    changed = _changed_entities(store, [t[0] for t in lost + gained], lost)
     store.flush()
     del store
     return {"asserted": meta["asserted"] - len(lost) + len(gained), "inferred": meta["inferred"],
-            "closure": meta.get("closure"), "edited": {"added": len(added), "removed": len(removed)}}
+            "closure": meta.get("closure"), "changed_entities": changed,
+            "edited": {"added": len(added), "removed": len(removed)}}
+
+
+MAX_CHANGED_ENTITIES = 1000  # more, and the search rows are listed again whole (about a second at 1M triples)
+_SCHEMA_TYPES = (str(OWL), str(RDFS), str(RDF))
+
+
+def _nt_term(text: str) -> ox.NamedNode | ox.BlankNode:
+    """A subject in N-Triples (`<iri>`, `_:id`) as a term."""
+    return ox.BlankNode(text[2:]) if text.startswith("_:") else ox.NamedNode(text[1:-1])
+
+
+def _changed_entities(store: ox.Store, subjects: Iterable, lost: Iterable[tuple]) -> list[str] | None:
+    """The entities (IRI, or blank node id) an edit changed a triple of, in the built store; None when what is
+    derived per entity must be derived again whole: a changed subject is a class or property (an entity's kind
+    follows the class hierarchy), a blank node with a label (a name the search could list), or there are more
+    than MAX_CHANGED_ENTITIES."""
+    subjects = set(subjects)
+    if len(subjects) > MAX_CHANGED_ENTITIES:
+        return None
+    lost_types = {(s, o) for s, p, o in lost if p == _RDF_TYPE}
+    label = ox.NamedNode(str(RDFS.label))
+    for subject in subjects:
+        if isinstance(subject, ox.BlankNode):
+            if next(store.quads_for_pattern(subject, label, None, _ASSERTED_NODE), None) is not None:
+                return None
+            continue
+        types = {q.object for q in store.quads_for_pattern(subject, _RDF_TYPE, None, _ASSERTED_NODE)}
+        types |= {o for s, o in lost_types if s == subject}
+        if any(isinstance(t, ox.NamedNode) and t.value.startswith(_SCHEMA_TYPES) and t.value != str(OWL.NamedIndividual)
+               for t in types):
+            return None
+    return sorted(subject.value for subject in subjects)
 
 
 def _finish(building: Path, final: Path, meta: dict) -> None:
@@ -768,12 +819,16 @@ def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequ
         closure = infer_into(store, track=bool(data_files), changes=changes, digest=digest)
         inferred = closure.inferred
         inferred_at = time.perf_counter()
+        changed = None
+        if changes is not None:
+            subjects = [t[0] for t in changes[0] + changes[1]] + [_nt_term(s) for s in closure.changed]
+            changed = _changed_entities(store, subjects, changes[0])
         asserted = _asserted_count(store)
         counted_at = time.perf_counter()
         store.flush()
         del store
         meta = {"asserted": asserted, "inferred": inferred, "closure": closure.digest,
-                "closure_maintained": closure.maintained, "ontology_dir": str(ontology_dir),
+                "closure_maintained": closure.maintained, "changed_entities": changed, "ontology_dir": str(ontology_dir),
                 "data": [str(p) for p in data_files], "data_digest": data_digest,
                 "from": base.name if base is not None else None, "seconds": round(time.perf_counter() - started, 3),
                 "load_seconds": round(loaded_at - started, 3), "closure_seconds": round(inferred_at - loaded_at, 3),

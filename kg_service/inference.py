@@ -389,12 +389,13 @@ def _derived(compiled: _Compiled, reads: _Reads) -> set[Text]:
 @dataclass(frozen=True)
 class ClosureWritten:
     """What `write_closure` did: the inferred graph's size, the rules' digest (None: no later edit can be
-    maintained, for want of premises or because owlrl ran over everything), and whether only the edit's
-    consequences were computed."""
+    maintained, for want of premises or because owlrl ran over everything), whether only the edit's
+    consequences were computed, and the subjects (N-Triples) of the inferred triples that came or went."""
 
     inferred: int
     digest: str | None
     maintained: bool
+    changed: frozenset[str] = frozenset()
 
 
 def write_closure(store: ox.Store, asserted: ox.NamedNode, inferred: ox.NamedNode,
@@ -415,16 +416,17 @@ def write_closure(store: ox.Store, asserted: ox.NamedNode, inferred: ox.NamedNod
         try:
             compiled = _compile(store, asserted, reads)
             if compiled.digest == digest:
-                _maintain(store, (asserted, inferred, premises), compiled, *changes)
-                return ClosureWritten(_count(store, inferred), digest, maintained=True)
+                changed = _maintain(store, (asserted, inferred, premises), compiled, *changes)
+                return ClosureWritten(_count(store, inferred), digest, True, frozenset(changed))
             log.info("inference: the rules changed; computing the whole closure")
         except _Uncompiled as exc:  # a functional property with two values: owlrl's sameAs reasoning follows
             log.info("inference: %s; computing the whole closure", exc)
     served, trivia, compiled = _closure(store, asserted, reads)
-    _replace(store, inferred, served)
+    changed = _replace(store, inferred, served)
     if premises is not None:
         _replace(store, premises, trivia)
-    return ClosureWritten(len(served), compiled.digest if compiled and premises is not None else None, False)
+    return ClosureWritten(len(served), compiled.digest if compiled and premises is not None else None, False,
+                          frozenset(s for s, _, _ in changed))
 
 
 def _count(store: ox.Store, graph: ox.NamedNode) -> int:
@@ -432,8 +434,8 @@ def _count(store: ox.Store, graph: ox.NamedNode) -> int:
     return int(next(iter(answer))["n"].value)  # type: ignore[index]
 
 
-def _replace(store: ox.Store, graph: ox.NamedNode, new: set[Text]) -> None:
-    """Make `graph` hold `new`, writing only the difference."""
+def _replace(store: ox.Store, graph: ox.NamedNode, new: set[Text]) -> set[Text]:
+    """Make `graph` hold `new`, writing only the difference; returns the difference."""
     old = set(_Reads(store, graph).everything())
     for s, p, o in _terms(old - new):
         store.remove(ox.Quad(s, p, o, graph))
@@ -443,6 +445,7 @@ def _replace(store: ox.Store, graph: ox.NamedNode, new: set[Text]) -> None:
     ground = _document(t for t in fresh if not has_blank(t))
     if ground:
         store.bulk_load(ground, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+    return (old - new) | fresh
 
 
 class _Facts:
@@ -544,11 +547,12 @@ def _derivable(rules: _Rules, triple: Triple, facts: _Facts) -> bool:
 
 
 def _maintain(store: ox.Store, graphs: tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode], compiled: _Compiled,
-              removed: list[Triple], added: list[Triple]) -> None:
+              removed: list[Triple], added: list[Triple]) -> set[str]:
     """Bring the inferred and premise graphs from the closure before an edit to the closure after it (DRed):
     everything that followed from a removed triple is set aside (over-deleted), what still follows from the
     rest is derived again, and the consequences of the added and re-derived triples are inserted. Each step
-    joins through the store's indexes, so the work is that of the edit's consequences, not of the graph."""
+    joins through the store's indexes, so the work is that of the edit's consequences, not of the graph. Returns
+    the subjects (N-Triples) of the served triples that came or went."""
     asserted, inferred, premises = graphs
     rules = compiled.rules
     schema = set(_terms(compiled.schema_facts))
@@ -583,20 +587,27 @@ def _maintain(store: ox.Store, graphs: tuple[ox.NamedNode, ox.NamedNode, ox.Name
         if str(p) in rules.functional and len(set(after.objects(s, p))) > 1:
             raise _Uncompiled(f"functional property {p} with two values (owl:sameAs follows)")
     # Write: what no longer follows (or is asserted now) out; what newly follows in, served or kept as premise.
+    changed: set[str] = set()
+
+    def put(triple: Triple, graph: ox.NamedNode, present: bool) -> None:
+        quad = ox.Quad(*triple, graph)
+        if (quad in store) != present:
+            (store.add if present else store.remove)(quad)
+            if graph == inferred:
+                changed.add(str(triple[0]))
+
     for triple in (gone - derived) | {t for t in added if was_derived(t)}:
-        for graph in (inferred, premises):
-            store.remove(ox.Quad(*triple, graph))
+        put(triple, inferred, False)
+        put(triple, premises, False)
     for triple in derived:
         text = tuple(map(str, triple))
         if not is_trivial_text(*text):
-            store.add(ox.Quad(*triple, inferred))
+            put(triple, inferred, True)
         elif compiled.is_premise(text):  # type: ignore[arg-type]
-            store.add(ox.Quad(*triple, premises))
+            put(triple, premises, True)
     for triple in schema:  # the schema's facts are served unless asserted
-        if is_asserted(triple):
-            store.remove(ox.Quad(*triple, inferred))
-        else:
-            store.add(ox.Quad(*triple, inferred))
+        put(triple, inferred, not is_asserted(triple))
+    return changed
 
 
 def _schema(store: ox.Store, graph: ox.NamedNode, individuals: set[str], typed: set[str]) -> Graph:

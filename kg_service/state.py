@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from kg_service.backends import Backend, create_backend
 from kg_service.catalog import Catalog
-from kg_service.graph import LoadedGraph, load_graph
+from kg_service.errors import InvalidParameter
+from kg_service.graph import LoadedGraph, StoreEdit, load_graph
 from kg_service.search import SearchIndex
 from kg_service.settings import Settings
 
@@ -99,22 +100,47 @@ class ServiceState:
 
 def search_rows(catalog: Catalog, backend: Backend, loaded: LoadedGraph) -> list[dict[str, str]]:
     """The `search_index` query's rows, kept beside an on-disk store (keyed by the query's text): a restart
-    on an unchanged ontology reads them instead of querying a million triples again."""
+    on an unchanged ontology reads them instead of querying a million triples again, and a store made by a
+    curator's edit takes those of the store it was made from, with the rows of the entities the edit changed
+    asked again, one entity each (milliseconds, against a second or two for every name at a million triples)."""
     query = catalog["search_index"]
     rows_file = None
     if loaded.store_path is not None:
-        digest = hashlib.sha256(query.text.encode()).hexdigest()[:12]
-        rows_file = loaded.store_path / f"search-{digest}.json"
+        name = f"search-{hashlib.sha256(query.text.encode()).hexdigest()[:12]}.json"
+        rows_file = loaded.store_path / name
         try:
             return json.loads(rows_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             pass
-    rows = catalog.select_text(backend, "search_index")
+    rows = None
+    if rows_file is not None and loaded.edit is not None:
+        rows = _rows_after_edit(catalog, backend, loaded.edit, name)
+    if rows is None:
+        rows = catalog.select_text(backend, "search_index")
     if rows_file is not None:
         with contextlib.suppress(OSError):  # a read-only store directory: the rows are queried each start
             partial = rows_file.with_suffix(f".{os.getpid()}.tmp")
             partial.write_text(json.dumps(rows), encoding="utf-8")
             os.replace(partial, rows_file)
+    return rows
+
+
+def _rows_after_edit(catalog: Catalog, backend: Backend, edit: StoreEdit, name: str) -> list[dict[str, str]] | None:
+    """The rows of the store an edit was made from, those of the changed entities asked again; None when that
+    store's rows are not on disk (it is gone, or never listed them)."""
+    try:
+        before = json.loads((edit.base / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    rows = [row for row in before if row["entity"] not in edit.entities]
+    try:
+        for entity in sorted(edit.entities):
+            # A blank node id has no colon: its rows are dropped, none asked again (a changed blank node that has
+            # a label makes the build record no entities: everything is listed again).
+            if ":" in entity:
+                rows += catalog.select_text(backend, "search_index", {"entity": entity})
+    except InvalidParameter:  # an IRI the parameter does not take (not http(s) or urn): list everything
+        return None
     return rows
 
 

@@ -17,7 +17,11 @@ import httpx
 import pytest
 from conftest import ROOT, free_port, start_server, stop_server
 
+from kg_service.backends import create_backend
+from kg_service.catalog import Catalog
 from kg_service.graph import META_FILE, OntologyLoadError, load_graph
+from kg_service.settings import Settings
+from kg_service.state import search_rows
 
 sys.path.insert(0, str(ROOT / "bench"))
 from generate import main as generate
@@ -63,6 +67,8 @@ def test_an_edit_with_data_starts_from_the_served_store_and_gives_the_same_graph
     data = tmp_path / "copies.nt"
     generate(["--triples", "3000", "--seed", "2", "-o", str(data)])
     served = load_graph(ontology, [data], store_dir=store)
+    catalog = Catalog.load(ROOT / "queries")
+    search_rows(catalog, create_backend(Settings(), served), served)  # listed whole, kept beside the store
     # An annotation changes no inferred triple: the served store's copy is edited in place, also inside blank nodes
     # (the hedge of an axiom annotation, matched to the served store's blank node). What an axiom annotation is
     # about, or a new type, may change the closure: the store is rebuilt from the data's parse, and its closure
@@ -84,6 +90,12 @@ def test_an_edit_with_data_starts_from_the_served_store_and_gives_the_same_graph
         assert (edited.asserted_count, edited.inferred_count) == (fresh.asserted_count, fresh.inferred_count), new
         for graph in ("asserted", "inferred"):
             assert _shape(getattr(edited, graph)) == _shape(getattr(fresh, graph)), (new, graph)
+        # The search rows: the served store's, with those of the entities the edit changed asked again.
+        assert edited.edit is not None and edited.edit.base == served.store_path and edited.edit.entities, new
+        backend = create_backend(Settings(), edited)
+        row = lambda r: tuple(sorted(r.items()))  # noqa: E731
+        assert sorted(map(row, search_rows(catalog, backend, edited))) == sorted(
+            map(row, catalog.select_text(backend, "search_index"))), new
         served = edited
 
 
