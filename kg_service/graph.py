@@ -32,7 +32,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
-from kg_service.backends.terms import to_oxigraph, to_rdflib
+from kg_service.backends.terms import resource_from_ntriples, to_oxigraph, to_rdflib
 
 if TYPE_CHECKING:
     from kg_service.inference import ClosureWritten
@@ -63,6 +63,7 @@ SOURCE_TEXT = Path(SOURCES_DIR) / "knee-night-soreness.txt"  # the first article
 SOURCE_DOCUMENT = URIRef(KS["source-article"])
 _DECLARES_ONTOLOGY = ("owl:Ontology", str(OWL.Ontology))
 META_FILE = "meta.json"  # written last into a store directory: its presence means the build completed
+RULES_FILE = "closure-rules.json"  # the compiled rules the store's closure was made with (for a later edit)
 _ASSERTED_NODE = ox.NamedNode(str(ASSERTED_GRAPH))
 _INFERRED_NODE = ox.NamedNode(str(INFERRED_GRAPH))
 # Internal graphs of an on-disk store (never public: every query names its dataset, the public graphs only).
@@ -302,13 +303,13 @@ def _load_data(store: ox.Store, data_files: Sequence[Path]) -> None:
 
 
 def infer_into(store: ox.Store, track: bool = False, changes: Changes | None = None,
-               digest: str | None = None) -> ClosureWritten:
+               previous: dict | None = None) -> ClosureWritten:
     """Make the inferred graph the closure of the asserted graph. With `track` (a store holding --data, which a
-    curator's edit copies), the premises a later maintenance needs are kept; with `changes` since a closure of
-    rules `digest`, that closure is maintained (kg_service.inference.write_closure)."""
+    curator's edit copies), the premises a later maintenance needs are kept; with `changes` since a closure made
+    with the rules `previous` (kept in RULES_FILE), that closure is maintained (kg_service.inference.write_closure)."""
     from kg_service.inference import write_closure
 
-    return write_closure(store, _ASSERTED_NODE, _INFERRED_NODE, _PREMISES_NODE if track else None, changes, digest)
+    return write_closure(store, _ASSERTED_NODE, _INFERRED_NODE, _PREMISES_NODE if track else None, changes, previous)
 
 
 def build_store(store: ox.Store, ontology_dir: Path, data_files: Sequence[Path] = ()) -> tuple[int, int]:
@@ -735,11 +736,6 @@ MAX_CHANGED_ENTITIES = 1000  # more, and the search rows are listed again whole 
 _SCHEMA_TYPES = (str(OWL), str(RDFS), str(RDF))
 
 
-def _nt_term(text: str) -> ox.NamedNode | ox.BlankNode:
-    """A subject in N-Triples (`<iri>`, `_:id`) as a term."""
-    return ox.BlankNode(text[2:]) if text.startswith("_:") else ox.NamedNode(text[1:-1])
-
-
 def _changed_entities(store: ox.Store, subjects: Iterable, lost: Iterable[tuple]) -> list[str] | None:
     """The entities (IRI, or blank node id) an edit changed a triple of, in the built store; None when what is
     derived per entity must be derived again whole: a changed subject is a class or property (an entity's kind
@@ -761,6 +757,13 @@ def _changed_entities(store: ox.Store, subjects: Iterable, lost: Iterable[tuple]
                for t in types):
             return None
     return sorted(subject.value for subject in subjects)
+
+
+def _kept_rules(store_path: Path) -> dict | None:
+    try:
+        return json.loads((store_path / RULES_FILE).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _finish(building: Path, final: Path, meta: dict) -> None:
@@ -797,6 +800,8 @@ def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequ
             log.exception("editing a copy of %s in place failed; rebuilding", base.name)
             edited = None
         if edited is not None:
+            if (base / RULES_FILE).is_file():  # the closure is the base's: so are its rules
+                shutil.copyfile(base / RULES_FILE, building / RULES_FILE)
             meta = {**edited, "ontology_dir": str(ontology_dir), "data": [str(p) for p in data_files],
                     "data_digest": data_digest, "from": base.name, "seconds": round(time.perf_counter() - started, 3)}
             _finish(building, final, meta)
@@ -806,27 +811,29 @@ def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequ
             return
         shutil.rmtree(building, ignore_errors=True)
     try:
-        changes, digest = None, None
+        changes, previous = None, None
         if base is not None:
             ox.Store.read_only(str(base)).backup(str(building))
             store = ox.Store(str(building))
             changes = _swap_modules(store, ontology_dir)
-            digest = json.loads((base / META_FILE).read_text()).get("closure")
+            previous = _kept_rules(base)
         else:
             store = _data_on_disk(building, data_files)
             _load_modules(store, ontology_dir, track=bool(data_files))
         loaded_at = time.perf_counter()
-        closure = infer_into(store, track=bool(data_files), changes=changes, digest=digest)
+        closure = infer_into(store, track=bool(data_files), changes=changes, previous=previous)
         inferred = closure.inferred
         inferred_at = time.perf_counter()
         changed = None
         if changes is not None:
-            subjects = [t[0] for t in changes[0] + changes[1]] + [_nt_term(s) for s in closure.changed]
+            subjects = [t[0] for t in changes[0] + changes[1]] + [resource_from_ntriples(s) for s in closure.changed]
             changed = _changed_entities(store, subjects, changes[0])
         asserted = _asserted_count(store)
         counted_at = time.perf_counter()
         store.flush()
         del store
+        if closure.rules is not None:
+            (building / RULES_FILE).write_text(json.dumps(closure.rules))
         meta = {"asserted": asserted, "inferred": inferred, "closure": closure.digest,
                 "closure_maintained": closure.maintained, "changed_entities": changed, "ontology_dir": str(ontology_dir),
                 "data": [str(p) for p in data_files], "data_digest": data_digest,

@@ -38,7 +38,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from kg_service.backends.terms import to_oxigraph, to_rdflib
+from kg_service.backends.terms import resource_from_ntriples, to_oxigraph, to_rdflib
 
 log = logging.getLogger("kg_service.inference")
 
@@ -54,6 +54,7 @@ TRIVIAL_PREDICATES = {OWL.sameAs, OWL.differentFrom, OWL.equivalentClass, OWL.eq
 # rdf:type objects that make a subject part of the schema (a class, a property, a class expression...).
 _VOCABULARIES = (str(OWL), str(RDFS), str(RDF))
 _INDIVIDUAL_TYPES = {str(OWL.NamedIndividual), str(OWL.Thing)}
+_STATEMENT_TYPES = {str(OWL.Axiom), str(OWL.Annotation)}  # reification: nodes about a statement
 # Schema constructs whose instance rules are not compiled here: their presence means owlrl on everything.
 _UNCOMPILED = {OWL.someValuesFrom, OWL.allValuesFrom, OWL.hasValue, OWL.intersectionOf, OWL.oneOf,
                OWL.maxCardinality, OWL.maxQualifiedCardinality, OWL.hasKey, OWL.complementOf,
@@ -65,6 +66,7 @@ _SCHEMA_PREDICATES = [ox.NamedNode(str(p)) for p in (
     RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range, OWL.inverseOf, OWL.propertyChainAxiom,
     OWL.equivalentClass, OWL.equivalentProperty, OWL.unionOf, OWL.intersectionOf, OWL.disjointWith,
     OWL.onProperty, OWL.members, OWL.imports)]
+_SCHEMA_PREDICATE_SET = set(_SCHEMA_PREDICATES)
 
 
 def is_trivial(s, p, o) -> bool:
@@ -113,41 +115,22 @@ class _Uncompiled(Exception):
 
 
 class _Rules:
-    """The instance rules one schema closure fires, as lookup tables keyed by class or property."""
+    """The instance rules one schema closure fires, as lookup tables keyed by class or property (N-Triples)."""
 
-    def __init__(self, schema: Graph) -> None:
-        for construct in _UNCOMPILED:
-            if next(schema.triples((None, construct, None)), None) or next(schema.triples((None, None, construct)),
-                                                                            None):
-                raise _Uncompiled(f"the schema uses {construct}")
-        ox_ = lambda term: str(to_oxigraph(term))  # each term in N-Triples
+    _MAPS = ("superclasses", "superproperties", "domains", "ranges", "inverses")
+    _SETS = ("transitive", "symmetric", "functional")
+
+    def __init__(self, tables: dict) -> None:
+        """From `tables()` (as `from_schema` makes them, or as a store kept them beside its closure)."""
         self.superclasses: dict[str, set] = defaultdict(set)
-        for c, d in schema.subject_objects(RDFS.subClassOf):
-            if c != d:
-                self.superclasses[ox_(c)].add(ox_(d))
         self.superproperties: dict[str, set] = defaultdict(set)
-        for p, q in schema.subject_objects(RDFS.subPropertyOf):
-            if p != q:
-                self.superproperties[ox_(p)].add(ox_(q))
         self.domains: dict[str, set] = defaultdict(set)
-        for p, c in schema.subject_objects(RDFS.domain):
-            self.domains[ox_(p)].add(ox_(c))
         self.ranges: dict[str, set] = defaultdict(set)
-        for p, c in schema.subject_objects(RDFS.range):
-            self.ranges[ox_(p)].add(ox_(c))
         self.inverses: dict[str, set] = defaultdict(set)
-        for p, q in schema.subject_objects(OWL.inverseOf):
-            self.inverses[ox_(p)].add(ox_(q))
-            self.inverses[ox_(q)].add(ox_(p))
-        self.transitive = {ox_(p) for p in schema.subjects(RDF.type, OWL.TransitiveProperty)}
-        self.symmetric = {ox_(p) for p in schema.subjects(RDF.type, OWL.SymmetricProperty)}
-        self.functional = {ox_(p) for p in schema.subjects(RDF.type, OWL.FunctionalProperty)}
-        self.chains: list[tuple[str, list[str]]] = []
-        for q, head in schema.subject_objects(OWL.propertyChainAxiom):
-            steps = list(schema.items(head))
-            if len(steps) != 2:
-                raise _Uncompiled("a property chain that is not two steps long")
-            self.chains.append((ox_(q), [ox_(s) for s in steps]))
+        for name in self._MAPS:
+            getattr(self, name).update({key: set(values) for key, values in tables[name].items()})
+        self.transitive, self.symmetric, self.functional = (set(tables[name]) for name in self._SETS)
+        self.chains: list[tuple[str, list[str]]] = [(q, list(steps)) for q, steps in tables["chains"]]
         self.chain_steps = {step for _, steps in self.chains for step in steps}
         self.first_steps: dict[str, list[tuple[str, str]]] = defaultdict(list)  # p1 -> (q, p2) of q = p1 o p2
         self.second_steps: dict[str, list[tuple[str, str]]] = defaultdict(list)  # p2 -> (q, p1)
@@ -160,15 +143,47 @@ class _Rules:
         self.chains_of: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for q, (p1, p2) in self.chains:
             self.chains_of[q].append((p1, p2))
-        self.terms = {str(to_oxigraph(term)): to_oxigraph(term) for triple in schema for term in triple}
+        named = {key for name in self._MAPS for key, values in getattr(self, name).items() for key in (key, *values)}
+        named |= self.transitive | self.symmetric | self.functional | {q for q, _ in self.chains} | self.chain_steps
+        self.terms = {text: resource_from_ntriples(text) for text in named}
         self.terms[TYPE] = RDF_TYPE
+
+    @classmethod
+    def from_schema(cls, schema: Graph) -> _Rules:
+        for construct in _UNCOMPILED:
+            if next(schema.triples((None, construct, None)), None) or next(schema.triples((None, None, construct)),
+                                                                            None):
+                raise _Uncompiled(f"the schema uses {construct}")
+        ox_ = lambda term: str(to_oxigraph(term))  # each term in N-Triples
+        tables: dict = {name: defaultdict(list) for name in cls._MAPS}
+        for predicate, name in ((RDFS.subClassOf, "superclasses"), (RDFS.subPropertyOf, "superproperties"),
+                                (RDFS.domain, "domains"), (RDFS.range, "ranges"), (OWL.inverseOf, "inverses")):
+            for x, y in schema.subject_objects(predicate):
+                if x != y or predicate in (RDFS.domain, RDFS.range, OWL.inverseOf):
+                    tables[name][ox_(x)].append(ox_(y))
+                    if predicate == OWL.inverseOf:
+                        tables[name][ox_(y)].append(ox_(x))
+        for name, kind in zip(cls._SETS, (OWL.TransitiveProperty, OWL.SymmetricProperty, OWL.FunctionalProperty)):
+            tables[name] = [ox_(p) for p in schema.subjects(RDF.type, kind)]
+        tables["chains"] = []
+        for q, head in schema.subject_objects(OWL.propertyChainAxiom):
+            steps = list(schema.items(head))
+            if len(steps) != 2:
+                raise _Uncompiled("a property chain that is not two steps long")
+            tables["chains"].append((ox_(q), [ox_(s) for s in steps]))
+        return cls(tables)
+
+    def tables(self) -> dict:
+        """The rules as JSON-ready lists, sorted: what `__init__` takes back."""
+        tables: dict = {name: {k: sorted(v) for k, v in sorted(getattr(self, name).items()) if v}
+                        for name in self._MAPS}
+        tables.update({name: sorted(getattr(self, name)) for name in self._SETS})
+        tables["chains"] = sorted(self.chains)
+        return tables
 
     def digest(self) -> str:
         """What the rules are, as one hash: equal digests, equal closures of equal asserted triples."""
-        tables = [{k: sorted(v) for k, v in sorted(table.items()) if v} for table in
-                  (self.superclasses, self.superproperties, self.domains, self.ranges, self.inverses)]
-        tables += [sorted(self.transitive), sorted(self.symmetric), sorted(self.functional), sorted(self.chains)]
-        return hashlib.sha256(json.dumps(tables).encode()).hexdigest()
+        return hashlib.sha256(json.dumps(self.tables(), sort_keys=True).encode()).hexdigest()
 
     def property_rules(self) -> set[str]:
         """Every property an instance rule reads (its triples are all the closure needs to see)."""
@@ -191,10 +206,43 @@ def _inverted(table: dict[str, set]) -> dict[str, set]:
 
 
 def _is_individual(types: set[str]) -> bool:
-    """A subject typed by a domain class (ks:Cause, oa:SpecificResource) and by no OWL/RDF(S) meta-class."""
-    domain = [t for t in types if not t.startswith(_VOCABULARIES)]
-    meta = [t for t in types if t.startswith(_VOCABULARIES) and t not in _INDIVIDUAL_TYPES]
+    """A subject typed by a domain class (ks:Cause, oa:SpecificResource) and by no OWL/RDF(S) meta-class, or an
+    axiom annotation (owl:Axiom): about one statement, not the schema, its triples go with the individuals'
+    (the compiled rules fire on them as owlrl does; `tests/test_inference.py` compares), so that an edit of an
+    axiom annotation leaves the schema, and the rules, as they were."""
+    domain = [t for t in types if not t.startswith(_VOCABULARIES) or t in _STATEMENT_TYPES]
+    meta = [t for t in types if t.startswith(_VOCABULARIES) and t not in _INDIVIDUAL_TYPES | _STATEMENT_TYPES]
     return bool(domain) and not meta
+
+
+def _type_names(types: Iterable) -> set[str]:
+    """Terms of rdf:type objects as `_is_individual` reads them (a class expression's blank node: "")."""
+    return {t.value if isinstance(t, ox.NamedNode) else "" for t in types}
+
+
+def _touches_schema(store: ox.Store, graph: ox.NamedNode, removed: list[Triple], added: list[Triple]) -> bool:
+    """Whether an edit may change the schema part of `graph` (and so the rules): it does not when every changed
+    triple is about a subject that is an individual both before and after it, by a predicate no schema
+    statement uses. (`graph` holds the edit already.)"""
+    if any(p in _SCHEMA_PREDICATE_SET for _, p, _ in removed + added):
+        return True
+    type_changes: dict = defaultdict(lambda: (set(), set()))  # subject -> (types removed, types added)
+    for triples, side in ((removed, 0), (added, 1)):
+        for s, p, o in triples:
+            if p == RDF_TYPE:
+                type_changes[s][side].add(o)
+    was_said, newly_said = {s for s, _, _ in removed}, set(added)
+    for subject in {s for s, _, _ in removed + added}:
+        after = {q.object for q in store.quads_for_pattern(subject, RDF_TYPE, None, graph)}
+        gone, new = type_changes.get(subject, (set(), set()))
+        said_now = [(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(subject, None, None, graph)]
+        said_before = subject in was_said or any(t not in newly_said for t in said_now)
+        # A subject with no triple (before the edit, or after it) is in no part of the graph then.
+        if said_now and not _is_individual(_type_names(after)):
+            return True
+        if said_before and not _is_individual(_type_names((after - new) | gone)):
+            return True
+    return False
 
 
 def _quads_about(store: ox.Store, graph: ox.NamedNode, subject) -> Iterator[Triple]:
@@ -326,6 +374,14 @@ class _Compiled:
         facts = hashlib.sha256("\n".join(sorted(" ".join(t) for t in self.schema_facts)).encode()).hexdigest()
         return hashlib.sha256(f"{self.rules.digest()} {facts}".encode()).hexdigest()
 
+    def to_json(self) -> dict:
+        """What a store keeps beside its closure, so that an edit of its individuals needs no compiling."""
+        return {"digest": self.digest, "rules": self.rules.tables(), "schema_facts": sorted(self.schema_facts)}
+
+    @classmethod
+    def from_json(cls, kept: dict) -> _Compiled:
+        return cls(_Rules(kept["rules"]), {tuple(t) for t in kept["schema_facts"]})  # type: ignore[misc]
+
     @cached_property
     def _read_predicates(self) -> set[str]:
         return self.rules.property_rules()
@@ -344,7 +400,7 @@ def _compile(store: ox.Store, graph: ox.NamedNode, reads: _Reads) -> _Compiled:
     individuals = {s for s, ts in types.items() if _is_individual(ts)}
     schema = _schema(store, graph, individuals, {s for s in types if s not in individuals})
     schema_inferred = owlrl_closure(schema)
-    rules = _Rules(schema + schema_inferred)
+    rules = _Rules.from_schema(schema + schema_inferred)
     return _Compiled(rules, {tuple(str(to_oxigraph(term)) for term in t) for t in schema_inferred})  # type: ignore
 
 
@@ -388,36 +444,45 @@ def _derived(compiled: _Compiled, reads: _Reads) -> set[Text]:
 
 @dataclass(frozen=True)
 class ClosureWritten:
-    """What `write_closure` did: the inferred graph's size, the rules' digest (None: no later edit can be
-    maintained, for want of premises or because owlrl ran over everything), whether only the edit's
-    consequences were computed, and the subjects (N-Triples) of the inferred triples that came or went."""
+    """What `write_closure` did: the inferred graph's size, the rules to keep beside the store for a later edit
+    (`_Compiled.to_json`; None: no later edit can be maintained, for want of premises or because owlrl ran
+    over everything), whether only the edit's consequences were computed, and the subjects (N-Triples) of
+    the inferred triples that came or went."""
 
     inferred: int
-    digest: str | None
+    rules: dict | None
     maintained: bool
     changed: frozenset[str] = frozenset()
+
+    @property
+    def digest(self) -> str | None:
+        return self.rules["digest"] if self.rules else None
 
 
 def write_closure(store: ox.Store, asserted: ox.NamedNode, inferred: ox.NamedNode,
                   premises: ox.NamedNode | None = None, changes: tuple[list[Triple], list[Triple]] | None = None,
-                  digest: str | None = None) -> ClosureWritten:
+                  previous: dict | None = None) -> ClosureWritten:
     """Make the `inferred` graph the closure of the `asserted` graph (and `premises`, when given, its trivia that
     rules read: a store that a later edit's closure is maintained in needs them).
 
-    With `premises` and `changes` (the asserted triples removed and added since a closure made with rules of
-    `digest`) and the same rules now, only the changes' consequences are computed (`_maintain`). Otherwise the
-    whole closure, and
+    With `premises` and `changes` (the asserted triples removed and added since a closure made with the rules
+    `previous`, as `ClosureWritten.rules` gave them) and the same rules now, only the changes' consequences are
+    computed (`_maintain`); an edit that leaves the schema part alone (`_touches_schema`) keeps them without
+    compiling anything. Otherwise the whole closure, and
     only what changed is written (a rebuild after a curator's edit starts from the served store's copy, whose
     inferred graph is nearly right). New triples without blank nodes go through `Store.bulk_load` (Rust from end
     to end); the others through `ox.parse`, which, unlike the store's loaders, keeps blank node labels (the
     inferred triples name the asserted graph's blank nodes)."""
     reads = _Reads(store, asserted)
-    if premises is not None and changes is not None and digest is not None:
+    if premises is not None and changes is not None and previous is not None:
         try:
-            compiled = _compile(store, asserted, reads)
-            if compiled.digest == digest:
+            if _touches_schema(store, asserted, *changes):
+                compiled = _compile(store, asserted, reads)
+            else:
+                compiled = _Compiled.from_json(previous)
+            if compiled.digest == previous["digest"]:
                 changed = _maintain(store, (asserted, inferred, premises), compiled, *changes)
-                return ClosureWritten(_count(store, inferred), digest, True, frozenset(changed))
+                return ClosureWritten(_count(store, inferred), compiled.to_json(), True, frozenset(changed))
             log.info("inference: the rules changed; computing the whole closure")
         except _Uncompiled as exc:  # a functional property with two values: owlrl's sameAs reasoning follows
             log.info("inference: %s; computing the whole closure", exc)
@@ -425,7 +490,7 @@ def write_closure(store: ox.Store, asserted: ox.NamedNode, inferred: ox.NamedNod
     changed = _replace(store, inferred, served)
     if premises is not None:
         _replace(store, premises, trivia)
-    return ClosureWritten(len(served), compiled.digest if compiled and premises is not None else None, False,
+    return ClosureWritten(len(served), compiled.to_json() if compiled and premises is not None else None, False,
                           frozenset(s for s, _, _ in changed))
 
 

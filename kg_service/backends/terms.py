@@ -22,6 +22,11 @@ def to_oxigraph(term: Identifier) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"cannot convert {term!r}")
 
 
+def resource_from_ntriples(text: str) -> ox.NamedNode | ox.BlankNode:
+    """An IRI (`<iri>`) or blank node (`_:id`) written in N-Triples, as a term (no literal: a subject, a class)."""
+    return ox.BlankNode(text[2:]) if text.startswith("_:") else ox.NamedNode(text[1:-1])
+
+
 def to_rdflib(term: object) -> Identifier:
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
