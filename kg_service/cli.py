@@ -35,6 +35,9 @@ SETTING_ENV = {"ontology_dir": "KG_ONTOLOGY_DIR", "backend": "KG_BACKEND", "endp
 def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
     if args.server == "uvicorn" and args.processes == 1:
+        from kg_service.sparql.forkserver import warm_up_workers
+
+        warm_up_workers()  # its imports on one core while the app's are read on the other (a restart: a second less)
         import uvicorn
 
         from kg_service.app import create_app

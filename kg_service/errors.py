@@ -7,12 +7,13 @@ and routing errors) into the one shape. No stack trace or file path ever reaches
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+if TYPE_CHECKING:  # FastAPI is imported where a response is made: a SPARQL worker only maps failures
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_TYPE_BASE = "https://w3id.org/knee-soreness/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -147,6 +148,8 @@ class BackendUnavailable(Problem):
 
 
 def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
+    from starlette.responses import JSONResponse
+
     return JSONResponse(problem.body(instance), status_code=problem.status, headers=problem.headers,
                         media_type=PROBLEM_MEDIA_TYPE)
 
@@ -165,6 +168,8 @@ def _http_problem(status: int, detail: str) -> Problem:
 
 def install_problem_handlers(app: FastAPI) -> None:
     """Map every exception to the one problem+json shape, in one place."""
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     @app.exception_handler(Problem)
     async def on_problem(request: Request, exc: Problem) -> JSONResponse:

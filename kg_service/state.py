@@ -150,7 +150,7 @@ def build_state(settings: Settings, loaded: LoadedGraph | None = None, sparql_wo
     skips the /sparql worker pool (a command such as `kg-service ask` never runs user SPARQL); `defer_search`
     leaves the search index to `state.search.start()` (or its first reader)."""
     started = time.perf_counter()
-    from kg_service.sparql.executor import warm_up_workers
+    from kg_service.sparql.forkserver import warm_up_workers
 
     if sparql_workers:
         warm_up_workers()  # the workers' forkserver boots while the graph opens

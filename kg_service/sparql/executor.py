@@ -13,7 +13,6 @@ import collections
 import contextlib
 import logging
 import math
-import multiprocessing
 import os
 import queue
 import threading
@@ -37,6 +36,7 @@ from kg_service.errors import (
 )
 from kg_service.graph import PUBLIC_GRAPH_IRIS, LoadedGraph
 from kg_service.settings import Settings
+from kg_service.sparql.forkserver import forkserver_context
 from kg_service.sparql.prechecks import QUERY_BASE
 from kg_service.sparql.results import Serialized
 from kg_service.sparql.worker import (
@@ -89,21 +89,6 @@ def failure_to_problem(failure: Failure) -> Exception:
     worker that ran out of memory or crashed."""
     cls, hint = _FAILURES.get(failure.kind, (QueryFailed, None))
     return cls(failure.message, hint=hint, **failure.extra)
-
-
-def forkserver_context() -> Any:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["kg_service.sparql.worker"])
-    return context
-
-
-def warm_up_workers() -> None:
-    """Start the forkserver (it imports what workers need, about a second) in the background, while the graph
-    is opened: the pool's workers then fork from it at once."""
-    forkserver_context()
-    from multiprocessing import forkserver
-
-    threading.Thread(target=forkserver.ensure_running, name="forkserver-start", daemon=True).start()
 
 
 class _Worker:
