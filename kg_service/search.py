@@ -181,8 +181,9 @@ class SearchIndex:
         self.entries = _entries(rows)
         # Entries in the order of their final rank within one way of matching (score, then entity label):
         # a posting list in that order lets a search stop after the first `limit` entities.
-        rank = {id(e): (self._penalty(e), self.entities[e.entity].label, e.entity) for e in self.entries}
-        order = sorted(range(len(self.entries)), key=lambda i: rank[id(self.entries[i])])
+        entities = self._entities  # set by `_load` before this runs (the property would wait on an event per entry)
+        rank = [(self._penalty(e), entities[e.entity].label, e.entity) for e in self.entries]
+        order = sorted(range(len(self.entries)), key=rank.__getitem__)
         self._order = order
         self._position = {i: n for n, i in enumerate(order)}
         by_name: dict[str, list[int]] = defaultdict(list)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import threading
@@ -12,6 +11,8 @@ import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
+
+import orjson
 
 from kg_service.backends import Backend, create_backend
 from kg_service.catalog import Catalog
@@ -109,7 +110,7 @@ def search_rows(catalog: Catalog, backend: Backend, loaded: LoadedGraph) -> list
         name = f"search-{hashlib.sha256(query.text.encode()).hexdigest()[:12]}.json"
         rows_file = loaded.store_path / name
         try:
-            return json.loads(rows_file.read_text(encoding="utf-8"))
+            return orjson.loads(rows_file.read_bytes())
         except (OSError, ValueError):
             pass
     rows = None
@@ -120,7 +121,7 @@ def search_rows(catalog: Catalog, backend: Backend, loaded: LoadedGraph) -> list
     if rows_file is not None:
         with contextlib.suppress(OSError):  # a read-only store directory: the rows are queried each start
             partial = rows_file.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_text(json.dumps(rows), encoding="utf-8")
+            partial.write_bytes(orjson.dumps(rows))  # C speed: json.dumps of 115k rows took a second
             os.replace(partial, rows_file)
     return rows
 
@@ -129,7 +130,7 @@ def _rows_after_edit(catalog: Catalog, backend: Backend, edit: StoreEdit, name: 
     """The rows of the store an edit was made from, those of the changed entities asked again; None when that
     store's rows are not on disk (it is gone, or never listed them)."""
     try:
-        before = json.loads((edit.base / name).read_text(encoding="utf-8"))
+        before = orjson.loads((edit.base / name).read_bytes())
     except (OSError, ValueError):
         return None
     rows = [row for row in before if row["entity"] not in edit.entities]
