@@ -29,7 +29,13 @@ def get_state(request: Request) -> ServiceState:
     return request.app.state.kg.current
 
 
-State = Annotated[ServiceState, Depends(get_state)]
+async def _state(request: Request) -> ServiceState:
+    """`get_state` as a dependency, read on the event loop: a sync one is handed to a thread, a hop that waits
+    for the GIL while the search index is built (the first /readyz after a restart at 1M: 0.7 s)."""
+    return request.app.state.kg.current
+
+
+State = Annotated[ServiceState, Depends(_state)]
 Limit = Annotated[int, Query(ge=1, le=500, description="Maximum number of items to return.")]
 Offset = Annotated[int, Query(ge=0, le=100_000, description="Number of items to skip.")]
 

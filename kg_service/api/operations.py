@@ -175,7 +175,8 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=Readiness, summary="Readiness: the graph is loaded (version, triple count)")
-def readyz(state: State) -> Readiness:
+async def readyz(state: State) -> Readiness:
+    """On the event loop: at start-up the search index's build holds the GIL, and each hop to a thread waits."""
     return Readiness(status="ready", version=state.version, backend=state.backend.name,
                      triples=state.loaded.triple_count, asserted_triples=state.loaded.asserted_count,
                      inferred_triples=state.loaded.inferred_count)
