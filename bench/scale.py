@@ -11,7 +11,7 @@ times (the store's meta.json), peak RSS of the process tree while starting, sear
 (each a cache miss), RSS after the queries; a restart on the unchanged store (time to /readyz); and reloads
 after three curator's edits (POST /admin/reload, the Java checks skipped as `KG_SKIP_REASONER_ON_RELOAD`
 allows): a label and a hedge inside an axiom annotation (both edited in place), and a drug's class with its
-axiom annotation (the closure recomputed). Results: bench/results/scale-<date>.json and .md. Every server binds 127.0.0.1 and is stopped.
+axiom annotation (the closure maintained: the rules stay the same). Results: bench/results/scale-<date>.json and .md. Every server binds 127.0.0.1 and is stopped.
 """
 
 from __future__ import annotations
@@ -265,7 +265,7 @@ def measure_size(size: int, seed: int, work: Path) -> dict:
                                                                           'ks:hedge "can be caused by" .'))
             assert latest_meta(store).get("edited"), latest_meta(store)
             # An assertion the closure reads (a drug's class, with its axiom annotation) takes the rebuild path:
-            # the served store copied, its modules swapped and the closure recomputed; the data not parsed again.
+            # the served store copied, its modules swapped and the closure maintained; the data not parsed again.
             result["reload_rebuild_s"] = edit_and_reload(client, knowledge, *CLOSURE_EDIT)
             meta = latest_meta(store)
             assert meta.get("from") and not meta.get("edited"), meta  # rebuilt from the served store's copy
