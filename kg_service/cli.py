@@ -37,7 +37,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.server == "uvicorn" and args.processes == 1:
         from kg_service.sparql.forkserver import warm_up_workers
 
-        warm_up_workers()  # its imports on one core while the app's are read on the other (a restart: a second less)
+        warm_up_workers()  # its imports on one core while the app's are read on the other
         import uvicorn
 
         from kg_service.app import create_app

@@ -830,7 +830,7 @@ def _build_on_disk(home: Path, final: Path, ontology_dir: Path, data_files: Sequ
         if changes is not None:
             subjects = [t[0] for t in changes[0] + changes[1]] + [resource_from_ntriples(s) for s in closure.changed]
             changed = _changed_entities(store, subjects, changes[0])
-        if changes is not None:  # the copy's count, less what it lost, plus what it gained (counting: seconds at 1M)
+        if changes is not None:  # the copy's count, less what it lost, plus what it gained (no COUNT over every triple)
             asserted = json.loads((base / META_FILE).read_text())["asserted"] - len(changes[0]) + len(changes[1])
         else:
             asserted = _asserted_count(store)

@@ -121,7 +121,7 @@ def search_rows(catalog: Catalog, backend: Backend, loaded: LoadedGraph) -> list
     if rows_file is not None:
         with contextlib.suppress(OSError):  # a read-only store directory: the rows are queried each start
             partial = rows_file.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_bytes(orjson.dumps(rows))  # C speed: json.dumps of 115k rows took a second
+            partial.write_bytes(orjson.dumps(rows))  # C speed: 100k rows and more at a million triples
             os.replace(partial, rows_file)
     return rows
 

@@ -17,7 +17,7 @@ def forkserver_context() -> Any:
 
 
 def warm_up_workers() -> None:
-    """Start the forkserver (it imports what workers need, about half a second) in the background: the pool's
+    """Start the forkserver (it imports what workers need) in the background: the pool's
     workers then fork from it at once. Called again, it does nothing."""
     forkserver_context()
     from multiprocessing import forkserver
