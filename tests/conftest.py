@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +20,49 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 START_TIMEOUT_S = 90
+
+
+# -- two test processes on two cores (pytest-xdist, `-n 2` in pyproject.toml) ------------------------------------
+# A test marked `alone` bounds wall-clock time (a /healthz probe while runaways burn the workers, a refusal "at
+# once"): a test in the other process sharing the cores would make it measure its neighbour. Every test holds one
+# lock file for its whole run (setup, call, teardown: module servers start and stop inside it), shared, and an
+# `alone` test holds it exclusively; a gate taken first lets a waiting `alone` test in ahead of later tests.
+
+
+@contextmanager
+def _turn(exclusive: bool) -> Iterator[None]:
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:  # one process: nothing to share
+        yield
+        return
+    base = Path(tempfile.gettempdir()) / f"kg-service-tests-{run}"
+    with open(f"{base}.gate", "a") as gate, open(f"{base}.lock", "a") as lock:
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(gate, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+# The longest files (pytest --durations), handed out first: each process then ends at about the same time, instead of
+# one running the schema fuzz alone at the end.
+LONGEST_FIRST = ("test_schema_fuzz.py", "test_w3c_syntax.py", "test_reload.py", "test_bench.py", "test_store.py",
+                 "test_inference.py", "test_sparql_security.py", "test_shacl.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    with _turn(exclusive=item.get_closest_marker("alone") is not None):
+        return (yield)
 
 
 def free_port() -> int:

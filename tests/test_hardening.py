@@ -11,6 +11,7 @@ import pytest
 from conftest import RunningServer, start_server, stop_server
 
 DEADLINE_S = 2.0
+pytestmark = pytest.mark.alone  # a refusal "at once" is timed: no neighbour on the cores (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")

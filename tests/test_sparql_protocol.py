@@ -429,6 +429,7 @@ def test_remote_stored_queries_name_the_public_dataset(remote_api: httpx.Client)
         assert sent["accept"] == "application/sparql-results+json"
 
 
+@pytest.mark.alone  # timed: no neighbour on the cores (tests/conftest.py)
 def test_remote_is_prechecked_and_its_failures_are_problems(remote_api: httpx.Client, fake_remote) -> None:
     _, received = fake_remote
     received.clear()
@@ -576,6 +577,7 @@ def test_both_engines_describe_as_rdf(engines: dict[str, Engine]) -> None:
         assert result.media_type == "text/turtle" and OA_LABEL in Graph().parse(data=result.body, format="turtle")
 
 
+@pytest.mark.alone  # timed: no neighbour on the cores (tests/conftest.py)
 def test_remote_is_spared_what_no_engine_should_plan(remote_api: httpx.Client, fake_remote) -> None:
     """A 16 KB operator chain (rdflib: ~20 s of CPU to parse; Oxigraph: crashes at 10k terms) is refused by the
     lexical pre-check in the HTTP process at once; nothing reaches the remote endpoint."""

@@ -30,6 +30,8 @@ from kg_service.sparql.executor import PoolClosed, WorkerPool
 from kg_service.sparql.results import JSON_RESULTS, Limits
 from kg_service.sparql.worker import Job
 
+pytestmark = pytest.mark.alone  # deadlines, /healthz probes and CPU use under runaways: no neighbour on the cores
+
 DEADLINE_S = 2.0
 CART3 = "SELECT (COUNT(*) AS ?c) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 REDOS = 'ASK { FILTER(REGEX("' + "a" * 30 + '!", "^(a+)+$")) }'
