@@ -36,7 +36,8 @@ from kg_service.backends.terms import to_oxigraph
 from kg_service.graph import KS, parse_asserted
 
 SUFFIX = "\x00"  # where a copy's "-g17" goes in a template line
-WORD = "\x01"  # where a copy's made-up word goes inside a name literal
+WORD = "\ue000"  # where a copy's made-up word goes inside a name literal (a private-use letter: N-Triples
+# writes it as it is, where it would escape a control character and the marker would never be replaced)
 NAME_PREDICATES = {RDFS.label, URIRef("http://www.geneontology.org/formats/oboInOwl#hasExactSynonym"),
                    URIRef("http://www.geneontology.org/formats/oboInOwl#hasRelatedSynonym")}
 SOURCE_DOCUMENT = KS["SourceDocument"]

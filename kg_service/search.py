@@ -22,6 +22,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 
 from rapidfuzz import fuzz, process
 
@@ -229,18 +230,53 @@ class SearchIndex:
             lists.append(table[word])
         return lists
 
-    def _candidates(self, query: str, query_words: list[str]) -> Iterator[tuple[float, Iterable[int]]]:
+    def _prefixed(self, vocabulary: list[str], table: dict[str, list[int]], prefixes: list[str]) -> Iterable[int]:
+        """Entries with a word starting with each of `prefixes`, in rank order. For several, the intersection of
+        each one's entries: two common words would otherwise walk every entry of the rarer one, one by one."""
+        per_prefix = sorted((self._with_prefix(vocabulary, table, p) for p in dict.fromkeys(prefixes)),
+                            key=lambda lists: sum(map(len, lists)))
+        if len(per_prefix) == 1:
+            return self._merged(per_prefix[0])
+        common = set(chain.from_iterable(per_prefix[0]))
+        for lists in per_prefix[1:]:
+            if not common:
+                break
+            common.intersection_update(chain.from_iterable(lists))
+        return sorted(common, key=self._position.__getitem__)
+
+    def _fuzzy(self, query: str, query_words: list[str]) -> list[int]:
+        """Entries spelled nearly like the query (the whole name, or for a one-word query any word of it), in the
+        order of their final rank, so that `search` stops after `limit` entities as in the other ways."""
+        similarity: dict[int, float] = {}
+
+        def keep(entries: list[int], score: float) -> None:
+            for i in entries:
+                if similarity.get(i, 0.0) < score:
+                    similarity[i] = score
+
+        # Similarity >= FUZZY_FLOOR needs a length within [2/3, 3/2] of the query's (Indel distance).
+        low, high = (len(query) * 2 + 2) // 3, (len(query) * 3) // 2
+        for length in range(low, high + 1):
+            names = self._names_by_length.get(length)
+            if names:
+                for name, score, _ in process.extract(query, names, scorer=fuzz.ratio, score_cutoff=FUZZY_FLOOR,
+                                                      limit=None):
+                    keep(self._by_name[name], score)
+        if len(query_words) == 1 and len(query) >= 4:
+            for word, score, _ in process.extract(query, self._long_words, scorer=fuzz.ratio,
+                                                  score_cutoff=FUZZY_FLOOR, limit=None):
+                keep(self._by_word[word], score)
+        entries, entities = self.entries, self._entities
+        return sorted(similarity, key=lambda i: (-self._hit(FUZZY_WEIGHT * similarity[i] / 100, entries[i]).score,
+                                                 entities[entries[i].entity].label, entries[i].entity))
+
+    def _candidates(self, query: str, query_words: list[str],
+                    query_stems: list[str]) -> Iterator[tuple[float, Iterable[int]]]:
         """(best score this way can give, entries that may match this way), best way first. Each way yields
         every entry that matches it (and maybe others, which `search` skips), so none is missed."""
         yield EXACT, self._by_name.get(query, ())
-        # Word prefixes: driven by the query word with the fewest candidate entries.
-        driver = min((self._with_prefix(self._words, self._by_word, q) for q in query_words),
-                     key=lambda lists: sum(map(len, lists)))
-        yield WORD_PREFIX, self._merged(driver)
-        stems = [stem(q) for q in query_words]
-        driver = min((self._with_prefix(self._stems, self._by_stem, s) for s in stems),
-                     key=lambda lists: sum(map(len, lists)))
-        yield STEM, self._merged(driver)
+        yield WORD_PREFIX, self._prefixed(self._words, self._by_word, query_words)
+        yield STEM, self._prefixed(self._stems, self._by_stem, query_stems)
         grams = _trigrams(query)
         if grams:
             lists = sorted((self._by_trigram.get(g, []) for g in grams), key=len)
@@ -248,20 +284,7 @@ class SearchIndex:
             yield SUBSTRING, sorted(common, key=self._position.__getitem__)
         else:  # one or two letters: a substring of a name only through a word of it (or a scan of the few names)
             yield SUBSTRING, (i for i in self._order if query in self.entries[i].normalized)
-        # Typos: similarity >= FUZZY_FLOOR needs a length within [2/3, 3/2] of the query's (Indel distance).
-        fuzzy: set[int] = set()
-        low, high = (len(query) * 2 + 2) // 3, (len(query) * 3) // 2
-        for length in range(low, high + 1):
-            names = self._names_by_length.get(length)
-            if names:
-                for name, _, _ in process.extract(query, names, scorer=fuzz.ratio, score_cutoff=FUZZY_FLOOR,
-                                                  limit=None):
-                    fuzzy.update(self._by_name[name])
-        if len(query_words) == 1 and len(query) >= 4:
-            for word, _, _ in process.extract(query, self._long_words, scorer=fuzz.ratio, score_cutoff=FUZZY_FLOOR,
-                                              limit=None):
-                fuzzy.update(self._by_word[word])
-        yield FUZZY_WEIGHT, fuzzy
+        yield FUZZY_WEIGHT, self._fuzzy(query, query_words)
 
     @classmethod
     def build(cls, rows: Iterable[Row] | Callable[[], Iterable[Row]], background: bool = False,
@@ -271,12 +294,12 @@ class SearchIndex:
 
 
 
-    def _score(self, query: str, query_words: list[str], entry: Entry) -> float:
+    @staticmethod
+    def _score(query: str, query_words: list[str], query_stems: list[str], entry: Entry) -> float:
         if query == entry.normalized:
             return EXACT_SYNONYM if entry.is_synonym else EXACT
         if all(any(w.startswith(q) for w in entry.words) for q in query_words):
             return WORD_PREFIX
-        query_stems = [stem(q) for q in query_words]
         if all(any(s == q or s.startswith(q) for s in entry.stems) for q in query_stems):
             return STEM
         if query in entry.normalized:
@@ -305,8 +328,9 @@ class SearchIndex:
             return []
         self._ready(self._indexed)
         query_words = query.split()
+        query_stems = [stem(q) for q in query_words]
         best: dict[str, Hit] = {}
-        for way, candidates in self._candidates(query, query_words):
+        for way, candidates in self._candidates(query, query_words, query_stems):
             # Entities already found in a better way keep their place; stop once `limit` are certain.
             if len(best) >= limit and min(h.score for h in best.values()) > way:
                 break
@@ -315,7 +339,7 @@ class SearchIndex:
                 entry = self.entries[i]
                 if types and entry.category not in types and entry.type not in types:
                     continue
-                raw = self._score(query, query_words, entry)
+                raw = self._score(query, query_words, query_stems, entry)
                 same_way = raw == way or (way == EXACT and raw == EXACT_SYNONYM) or (way == FUZZY_WEIGHT and 0 < raw <= way)
                 if not same_way:
                     continue  # it matches another way (or none): that way's candidates include it
@@ -323,8 +347,8 @@ class SearchIndex:
                 current = best.get(entry.entity)
                 if current is None or hit.score > current.score:
                     best[entry.entity] = hit
-                # Within one way of a fixed score the candidates come in rank order: the rest rank lower.
-                if way in (WORD_PREFIX, STEM, SUBSTRING) and len(best) - settled >= limit:
+                # Within one way the candidates come in rank order: the rest rank lower.
+                if way != EXACT and len(best) - settled >= limit:
                     break
         return sorted(best.values(), key=self._rank)[:limit]
 
@@ -338,11 +362,12 @@ class SearchIndex:
             return []
         self._ready(self._indexed)
         query_words = query.split()
+        query_stems = [stem(q) for q in query_words]
         best: dict[str, Hit] = {}
         for entry in self.entries:
             if types and entry.category not in types and entry.type not in types:
                 continue
-            raw = self._score(query, query_words, entry)
+            raw = self._score(query, query_words, query_stems, entry)
             if raw <= 0:
                 continue
             hit, current = self._hit(raw, entry), best.get(entry.entity)

@@ -91,3 +91,63 @@ def test_a_deferred_index_is_read_at_start_or_by_its_first_reader() -> None:
     started.wait()
     started.start()  # a second start is a no-op
     assert calls == [1, 1] and "cause" in started.kinds
+
+
+@pytest.fixture(scope="module")
+def generated_index(tmp_path_factory) -> SearchIndex:
+    """The search rows of the ontology plus a generated graph in its shape (bench/generate.py): copies of every
+    name with made-up words, so names share words, prefixes and near spellings as they do at scale."""
+    import sys
+
+    from conftest import ROOT
+
+    from kg_service.backends.oxigraph import OxigraphBackend
+    from kg_service.catalog import Catalog
+    from kg_service.graph import load_graph
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate import main as generate
+
+    data = tmp_path_factory.mktemp("generated") / "copies.nt"
+    generate(["--triples", "12000", "--seed", "7", "-o", str(data)])
+    backend = OxigraphBackend(load_graph(ROOT / "ontology", data_files=[data]))
+    return SearchIndex.build(Catalog.load(ROOT / "queries").select_text(backend, "search_index"))
+
+
+def _typed(rng, name: str) -> str:
+    """A query as people type one: a prefix, a word, two words, a letter dropped, swapped or replaced."""
+    words = name.split()
+    kind = rng.randrange(7)
+    if kind == 0:
+        return name[: rng.randint(1, len(name))]
+    if kind == 1:
+        return rng.choice(words)
+    if kind == 2:
+        return " ".join(rng.sample(words, min(2, len(words))))
+    if kind == 3:
+        return " ".join(w[: rng.randint(1, len(w))] for w in rng.sample(words, min(2, len(words))))
+    i = rng.randrange(len(name))
+    if kind == 4:
+        return name[:i] + name[i + 1:]
+    if kind == 5 and i + 1 < len(name):
+        return name[:i] + name[i + 1] + name[i] + name[i + 2:]
+    return name[:i] + rng.choice("aeiourst") + name[i + 1:]
+
+
+def test_the_indexed_search_ranks_as_scoring_every_name_does(generated_index: SearchIndex) -> None:
+    """Each way of matching looks only where a match can be and stops once `limit` are certain: it must give
+    the entities and scores, in the order, that scoring every name one by one gives."""
+    import random
+
+    rng = random.Random(11)
+    names = sorted({entry.name for entry in generated_index.entries})
+    kinds = generated_index.kinds
+    copy = generated_index.entities["https://w3id.org/knee-soreness/osteoarthritis-g1"].label
+    assert copy.startswith("osteoarthritis ") and copy.replace(" ", "").isalpha()  # a copy's name has its own word
+    assert len(names) > 1000
+    for _ in range(400):
+        query = _typed(rng, rng.choice(names))
+        types = {rng.choice(kinds)} if rng.random() < 0.2 else None
+        limit = rng.choice((1, 3, 10, 10, 50))
+        fast = [(h.entity, h.score) for h in generated_index.search(query, types, limit)]
+        assert fast == [(h.entity, h.score) for h in generated_index.scan(query, types, limit)], (query, types, limit)
