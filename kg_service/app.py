@@ -28,6 +28,7 @@ from kg_service.api.common import CachedAnswers
 from kg_service.api.head import HeadAsGet
 from kg_service.api.openapi import install_openapi
 from kg_service.api.operations import RequestObserver, install_metrics
+from kg_service.api.search import SearchFront
 from kg_service.errors import install_problem_handlers
 from kg_service.reload import follow_reloads, reload_on_signal
 from kg_service.settings import Settings
@@ -100,8 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ClientDisconnectWatch)  # lets /sparql stop the query of a client that left
     # In front of FastAPI's own stack (pure ASGI): security headers, metrics and the access log of every
     # response, HEAD as GET without the body, then the answers this graph version already gave, replayed from bytes, then plain GET /sparql
-    # queries answered without FastAPI's routing.
-    app.front = RequestObserver(HeadAsGet(CachedAnswers(SparqlFront(app.serve_routed, app), holder)), metrics)
+    # queries and plain searches answered without FastAPI's routing.
+    app.front = RequestObserver(HeadAsGet(CachedAnswers(SearchFront(SparqlFront(app.serve_routed, app), app),
+                                                        holder)), metrics)
     for module in (search, ask, causes, interventions, symptoms, paths, queries, entities, operations, admin):
         app.include_router(module.router)
     app.include_router(symptoms.mechanisms_router)

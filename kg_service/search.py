@@ -174,6 +174,11 @@ class SearchIndex:
         self._ready(self._loaded)
         return self._kinds
 
+    @property
+    def indexed(self) -> bool:
+        """The name index is built and a search runs at once (no wait, no error)."""
+        return self._indexed.is_set() and self._failure is None
+
     def wait(self) -> None:
         """Until the name index is built (at once unless it was built in the background)."""
         self._ready(self._indexed)

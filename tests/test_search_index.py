@@ -151,3 +151,46 @@ def test_the_indexed_search_ranks_as_scoring_every_name_does(generated_index: Se
         limit = rng.choice((1, 3, 10, 10, 50))
         fast = [(h.entity, h.score) for h in generated_index.search(query, types, limit)]
         assert fast == [(h.entity, h.score) for h in generated_index.scan(query, types, limit)], (query, types, limit)
+
+
+def test_the_search_answer_is_the_response_model_byte_for_byte(generated_index: SearchIndex) -> None:
+    """/api/search writes its answer with orjson, not through its pydantic response model: the bytes must be the
+    ones the model gives, over names with accents, quotes and every kind of match."""
+    import random
+
+    import orjson
+
+    from kg_service.api.models import SearchResponse
+    from kg_service.api.search import search_answer
+
+    rng = random.Random(5)
+    names = sorted({entry.name for entry in generated_index.entries})
+    for query in [_typed(rng, rng.choice(names)) for _ in range(200)] + ["Ménière", 'say "knee"', "osteo\\arthritis"]:
+        answer = search_answer(generated_index, query, None, 10)
+        model = SearchResponse.model_validate(answer)  # the documented schema holds, score bounds included
+        assert orjson.dumps(answer) == model.model_dump_json(by_alias=True).encode(), query
+
+
+def test_only_a_search_the_route_answers_with_200_is_taken_in_front_of_fastapi() -> None:
+    """`SearchFront` answers what FastAPI's route would answer with a 200, read as FastAPI reads it; anything
+    else (a missing, long or repeated parameter, a limit FastAPI reads another way, an unknown type) goes to the
+    route, which says what is wrong; and nothing while the index is still built (the event loop never waits)."""
+    from starlette.requests import Request
+
+    from kg_service.api.search import plain_search
+
+    index = SearchIndex.build([ROW])
+    request = lambda qs: Request({"type": "http", "method": "GET", "path": "/api/search",
+                                  "query_string": qs.encode(), "headers": []})
+    assert plain_search(request("q=synov"), index) == ("synov", None, 10)
+    assert plain_search(request("q=knee%20syn&type=cause&limit=3"), index) == ("knee syn", {"cause"}, 3)
+    assert plain_search(request("q=" + "x" * 200 + "&limit=100"), index) == ("x" * 200, None, 100)
+    for routed in ("", "q=", "q=" + "x" * 201, "q=a&limit=0", "q=a&limit=101", "q=a&limit=05", "q=a&limit=+5",
+                   "q=a&limit=five", "q=a&type=", "q=a&type=nope", "q=a&q=b", "q=a&offset=2"):
+        assert plain_search(request(routed), index) is None, routed
+    release = threading.Event()
+    building = SearchIndex.build(lambda: [ROW] if release.wait(5) else [], background=True)
+    assert plain_search(request("q=synov"), building) is None
+    release.set()
+    building.wait()
+    assert plain_search(request("q=synov"), building) == ("synov", None, 10)
