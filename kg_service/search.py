@@ -14,6 +14,7 @@ search stops as soon as `limit` entities are found in better ways than anything 
 from __future__ import annotations
 
 import bisect
+import gc
 import heapq
 import logging
 import re
@@ -21,6 +22,7 @@ import threading
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 
@@ -66,7 +68,7 @@ class EntityInfo:
     provenance: str | None = None  # "text" or "curated"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One searchable name of an entity."""
 
@@ -93,20 +95,34 @@ def _trigrams(text: str) -> set[str]:
     return {text[i:i + 3] for i in range(len(text) - 2)}
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """While an index is built: a million small objects that live as long as it does, with no cycle among them,
+    which the cyclic collector would otherwise walk again and again as they are made. Reference counting still
+    frees whatever is dropped meanwhile."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _entries(rows: list[dict[str, str]]) -> list[Entry]:
+    """Rows of plain strings (`SearchIndex._load` converts any other) as entries."""
     entries = []
+    append = entries.append
     stems: dict[str, str] = {}  # a vocabulary is small next to its names: stem each word once
     for row in rows:
-        name = str(row["name"])
+        name = row["name"]
         norm = normalize(name)
         words = tuple(norm.split())
         for word in words:
             if word not in stems:
                 stems[word] = stem(word)
-        entries.append(Entry(entity=str(row["entity"]), label=str(row["label"]), category=str(row["category"]),
-                             type=str(row["type"]), name=name, provenance=row.get("provenance"),
-                             is_synonym=str(row.get("synonym", "false")) == "true",
-                             normalized=norm, words=words, stems=tuple(stems[w] for w in words)))
+        append(Entry(row["entity"], row["label"], row["category"], row["type"], row.get("provenance"), name,
+                     row.get("synonym", "false") == "true", norm, words, tuple([stems[w] for w in words])))
     return entries
 
 
@@ -137,14 +153,15 @@ class SearchIndex:
     def _load(self, rows: Iterable[Row] | Callable[[], Iterable[Row]]) -> None:
         try:
             found = list(rows() if callable(rows) else rows)
-            if found and not all(isinstance(v, str) for v in found[0].values()):
-                found = [{k: str(v) for k, v in row.items()} for row in found]
-            self._entities = {r["entity"]: EntityInfo(r["entity"], r["label"], r["type"], r["category"],
-                                                      r.get("provenance")) for r in found}
-            # Every category and kind slug, the values the `type` filter accepts.
-            self._kinds = sorted({r["category"] for r in found} | {r["type"] for r in found})
-            self._loaded.set()
-            self._index_names(found)
+            with _cyclic_gc_paused():
+                if found and not all(isinstance(v, str) for v in found[0].values()):
+                    found = [{k: str(v) for k, v in row.items()} for row in found]
+                self._entities = {r["entity"]: EntityInfo(r["entity"], r["label"], r["type"], r["category"],
+                                                          r.get("provenance")) for r in found}
+                # Every category and kind slug, the values the `type` filter accepts.
+                self._kinds = sorted({r["category"] for r in found} | {r["type"] for r in found})
+                self._loaded.set()
+                self._index_names(found)
         except BaseException as exc:  # kept and raised to every reader: never a reader left waiting
             self._failure = exc
             log.exception("building the search index failed")
@@ -196,14 +213,16 @@ class SearchIndex:
         by_word: dict[str, list[int]] = defaultdict(list)
         by_stem: dict[str, list[int]] = defaultdict(list)
         by_trigram: dict[str, list[int]] = defaultdict(list)
+        entries = self.entries
         for i in order:
-            entry = self.entries[i]
-            by_name[entry.normalized].append(i)
-            for word in dict.fromkeys(entry.words):
+            entry = entries[i]
+            norm = entry.normalized
+            by_name[norm].append(i)
+            for word in set(entry.words):  # each posting list stays in rank order: one append per entry
                 by_word[word].append(i)
-            for word_stem in dict.fromkeys(entry.stems):
+            for word_stem in set(entry.stems):
                 by_stem[word_stem].append(i)
-            for gram in _trigrams(entry.normalized):
+            for gram in {norm[j:j + 3] for j in range(len(norm) - 2)}:
                 by_trigram[gram].append(i)
         self._by_name, self._by_word, self._by_stem, self._by_trigram = by_name, by_word, by_stem, by_trigram
         self._words, self._stems = sorted(by_word), sorted(by_stem)

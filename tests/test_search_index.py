@@ -42,6 +42,11 @@ def test_a_failure_to_read_the_rows_reaches_every_reader() -> None:
             read()
     with pytest.raises(ValueError):
         SearchIndex.build(rows)  # in the caller's thread: the error itself
+    import gc
+
+    with pytest.raises(KeyError):
+        SearchIndex.build([{"entity": "urn:x:no-label"}])  # fails while the cyclic collector is paused...
+    assert gc.isenabled()  # ...which runs again
 
 
 def test_rows_as_text_are_the_rows_terms_lexical_forms() -> None:
