@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Sequence
 
-import httpx
 import pyoxigraph
 from rdflib import Literal, URIRef
 from rdflib.term import Identifier
@@ -74,6 +73,8 @@ class RemoteEndpoint:
     """One remote SPARQL endpoint, queried by POST (form-encoded) with an explicit dataset."""
 
     def __init__(self, url: str, timeout_s: float) -> None:
+        import httpx  # here: only --backend remote needs it, and importing it (its CLI too) slows every start
+
         self.url = url
         self.timeout_s = timeout_s
         self.client = httpx.Client(timeout=timeout_s)
@@ -82,6 +83,8 @@ class RemoteEndpoint:
               timeout_s: float, max_bytes: int, cancel: threading.Event | None = None) -> bytes:
         """The answer's bytes in `media_type`, read within `timeout_s` and `max_bytes` (someone else's document
         cannot be cut cleanly: over the limit it is refused, not cut)."""
+        import httpx  # imported by __init__ already
+
         started = time.monotonic()
         deadline = started + timeout_s
         form = {"query": query, "default-graph-uri": list(default_graphs), "named-graph-uri": list(named_graphs)}

@@ -8,11 +8,14 @@ import threading
 from typing import Any
 
 WORKER_MODULE = "kg_service.sparql.worker"  # imported once by the forkserver, inherited by every worker
+# rdflib's SPARQL parser: the workers check every query with it, and the HTTP process, which never parses with
+# it, no longer imports it with the worker module.
+PRELOAD = [WORKER_MODULE, "rdflib.plugins.sparql"]
 
 
 def forkserver_context() -> Any:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([WORKER_MODULE])
+    context.set_forkserver_preload(PRELOAD)
     return context
 
 

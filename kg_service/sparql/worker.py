@@ -16,14 +16,9 @@ import socket
 import urllib.request
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph
-import rdflib.plugins.sparql as rdflib_sparql
-from pyparsing import ParseBaseException
-from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.parser import parseQuery
-from rdflib.plugins.sparql.sparql import Query
 
 from kg_service.backends.terms import to_rdflib
 from kg_service.errors import Problem
@@ -38,6 +33,9 @@ from kg_service.sparql.results import (
     serialize_solutions,
     serialize_triples,
 )
+
+if TYPE_CHECKING:
+    from rdflib.plugins.sparql.sparql import Query
 
 PUBLIC = {str(g) for g in PUBLIC_GRAPHS}
 PUBLIC_LIST = ", ".join(f"<{g}>" for g in sorted(PUBLIC))
@@ -119,6 +117,8 @@ def harden_process(memory_mb: int | None, niceness: int = WORKER_NICENESS) -> No
             os.nice(niceness)
     socket.setdefaulttimeout(1)
     urllib.request.install_opener(urllib.request.OpenerDirector())
+    import rdflib.plugins.sparql as rdflib_sparql  # preloaded by the forkserver (sparql/forkserver.py)
+
     rdflib_sparql.SPARQL_LOAD_GRAPHS = False
 
 
@@ -147,6 +147,10 @@ class SyntaxProblem(Exception):
 
 
 def _check(query: str) -> Checked:
+    from pyparsing import ParseBaseException
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
     try:
         parsed = parseQuery(query)
     except ParseBaseException as exc:
