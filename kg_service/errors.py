@@ -154,6 +154,13 @@ def problem_response(problem: Problem, instance: str | None = None) -> JSONRespo
                         media_type=PROBLEM_MEDIA_TYPE)
 
 
+def unexpected_response(instance: str) -> JSONResponse:
+    """What a client gets for an error nobody foresaw (FastAPI's handler and the fronts before it alike): logged
+    here with its traceback, never shown."""
+    log.exception("unexpected error on %s", instance)
+    return problem_response(Problem("The service failed to answer; the error has been logged."), instance)
+
+
 def _http_problem(status: int, detail: str) -> Problem:
     by_status: dict[int, type[Problem]] = {404: NotFound, 405: MethodNotAllowed, 400: BadRequest,
                                            401: Unauthorized, 403: Forbidden, 406: UnacceptableFormat,
@@ -195,6 +202,4 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s", request.url.path)
-        return problem_response(Problem("The service failed to answer; the error has been logged."),
-                                request.url.path)
+        return unexpected_response(request.url.path)

@@ -222,7 +222,7 @@ class SearchIndex:
                 by_word[word].append(i)
             for word_stem in set(entry.stems):
                 by_stem[word_stem].append(i)
-            for gram in {norm[j:j + 3] for j in range(len(norm) - 2)}:
+            for gram in _trigrams(norm):
                 by_trigram[gram].append(i)
         self._by_name, self._by_word, self._by_stem, self._by_trigram = by_name, by_word, by_stem, by_trigram
         self._words, self._stems = sorted(by_word), sorted(by_stem)

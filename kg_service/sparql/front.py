@@ -9,17 +9,15 @@ description, goes on to FastAPI unchanged. A client that goes away is noticed by
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kg_service.api.common import ROUTE_KEY
-from kg_service.errors import Problem, problem_response
+from kg_service.errors import Problem, problem_response, unexpected_response
 from kg_service.sparql.protocol import read_query_request
 
-log = logging.getLogger("kg_service.sparql")
 PATH = "/sparql"
 
 
@@ -56,6 +54,5 @@ class SparqlFront:
             scope[ROUTE_KEY] = PATH
             response = problem_response(problem, PATH)
         except Exception:  # noqa: BLE001 - the same answer FastAPI's handler gives: logged, problem+json
-            log.exception("unexpected error on %s", PATH)
-            response = problem_response(Problem("The service failed to answer; the error has been logged."), PATH)
+            response = unexpected_response(PATH)
         await response(scope, receive, send)
