@@ -8,11 +8,15 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kg_service.settings import Settings
+if TYPE_CHECKING:  # imported where used: every SPARQL worker runs this module again as its __main__ (forkserver)
+    from kg_service.settings import Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from kg_service.settings import Settings
+
     overrides = {}
     for key in ("ontology_dir", "backend", "endpoint", "query_timeout_s", "worker_count", "data_files", "store_dir"):
         value = getattr(args, key, None)
@@ -37,7 +41,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.server == "uvicorn" and args.processes == 1:
         from kg_service.sparql.forkserver import warm_up_workers
 
-        warm_up_workers()  # its imports on one core while the app's are read on the other
+        warm_up_workers(args.backend)  # its imports on one core while the app's are read on the other
         import uvicorn
 
         from kg_service.app import create_app

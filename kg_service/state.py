@@ -98,6 +98,12 @@ class ServiceState:
     def etag(self) -> str:
         return f'"{self.loaded.version}"'
 
+    def readiness(self) -> dict[str, Any]:
+        """/readyz's answer (api.models.Readiness, field for field): the route's and the ASGI front's."""
+        return {"status": "ready", "version": self.version, "backend": self.backend.name,
+                "triples": self.loaded.triple_count, "asserted_triples": self.loaded.asserted_count,
+                "inferred_triples": self.loaded.inferred_count}
+
 
 def search_rows(catalog: Catalog, backend: Backend, loaded: LoadedGraph) -> list[dict[str, str]]:
     """The `search_index` query's rows, kept beside an on-disk store (keyed by the query's text): a restart
@@ -154,7 +160,7 @@ def build_state(settings: Settings, loaded: LoadedGraph | None = None, sparql_wo
     from kg_service.sparql.forkserver import warm_up_workers
 
     if sparql_workers:
-        warm_up_workers()  # the workers' forkserver boots while the graph opens
+        warm_up_workers(settings.backend)  # the workers' forkserver boots while the graph opens
     loaded = loaded or load_graph(settings.ontology_dir, settings.data_files, settings.store_dir)
     graph_ready = time.perf_counter()
     catalog = Catalog.load(settings.queries_dir)

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kg_service.api.common import ROUTE_KEY, State, cached_response, local_id
+from kg_service.api.common import ROUTE_KEY, State, cached_response, has_origin, local_id
 from kg_service.api.models import SearchResponse
 from kg_service.errors import InvalidParameter, unexpected_response
 from kg_service.search import SearchIndex
@@ -64,7 +64,7 @@ class SearchFront:
         self.fastapi_app = fastapi_app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"] != PATH or scope["method"] != "GET" or any(k == b"origin" for k, _ in scope["headers"]):
+        if scope["path"] != PATH or scope["method"] != "GET" or has_origin(scope):
             await self.app(scope, receive, send)
             return
         scope["app"] = self.fastapi_app  # what Request.app (and so get_state) reads

@@ -128,7 +128,7 @@ class WorkerPool:
         # open the on-disk store read-only (one copy in the page cache for all), or get an in-memory one's N-Quads.
         self.source: str | bytes = (b"" if settings.backend == "remote" else
                                     str(loaded.store_path) if getattr(loaded, "store_path", None) else loaded.nquads())
-        self.context = forkserver_context()
+        self.context = forkserver_context(settings.backend)
         self.idle: queue.Queue[_Worker] = queue.Queue()
         self.admission = threading.BoundedSemaphore(settings.worker_count + settings.queue_size)
         self.stats = PoolStats()

@@ -8,21 +8,23 @@ import threading
 from typing import Any
 
 WORKER_MODULE = "kg_service.sparql.worker"  # imported once by the forkserver, inherited by every worker
-# rdflib's SPARQL parser: the workers check every query with it, and the HTTP process, which never parses with
-# it, no longer imports it with the worker module.
-PRELOAD = [WORKER_MODULE, "rdflib.plugins.sparql"]
+PRELOAD = [WORKER_MODULE]
+# rdflib's SPARQL parser and engine: only the rdflib backend's workers use them (worker.harden_process), and
+# importing them costs a start-up of the Oxigraph backend more than the rest of its workers' imports.
+RDFLIB_PRELOAD = [*PRELOAD, "rdflib.plugins.sparql"]
 
 
-def forkserver_context() -> Any:
+def forkserver_context(backend: str | None = None) -> Any:
+    """The forkserver context; the first call that starts the server decides what it preloads."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
+    context.set_forkserver_preload(RDFLIB_PRELOAD if backend == "rdflib" else PRELOAD)
     return context
 
 
-def warm_up_workers() -> None:
+def warm_up_workers(backend: str | None = None) -> None:
     """Start the forkserver (it imports what workers need) in the background: the pool's
     workers then fork from it at once. Called again, it does nothing."""
-    forkserver_context()
+    forkserver_context(backend)
     from multiprocessing import forkserver
 
     threading.Thread(target=forkserver.ensure_running, name="forkserver-start", daemon=True).start()

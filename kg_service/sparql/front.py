@@ -14,15 +14,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kg_service.api.common import ROUTE_KEY
+from kg_service.api.common import ROUTE_KEY, has_origin
 from kg_service.errors import Problem, problem_response, unexpected_response
 from kg_service.sparql.protocol import read_query_request
 
 PATH = "/sparql"
-
-
-def _has_origin(scope: Scope) -> bool:
-    return any(name == b"origin" for name, _ in scope["headers"])
 
 
 class SparqlFront:
@@ -32,7 +28,7 @@ class SparqlFront:
 
     def _takes(self, scope: Scope) -> bool:
         return (scope["path"] == PATH and scope["method"] == "GET" and scope["type"] == "http"
-                and not _has_origin(scope)
+                and not has_origin(scope)
                 and getattr(self.fastapi_app.state.kg.current.runner, "asynchronous", False))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -105,8 +105,9 @@ def _few_malloc_arenas() -> None:
         pass  # not glibc: nothing to limit
 
 
-def harden_process(memory_mb: int | None, niceness: int = WORKER_NICENESS) -> None:
-    """Limits a worker sets on itself before it loads anything."""
+def harden_process(memory_mb: int | None, niceness: int = WORKER_NICENESS, backend: str = "rdflib") -> None:
+    """Limits a worker sets on itself before it loads anything. Only the rdflib backend's workers parse and
+    evaluate with rdflib's SPARQL (sparql/forkserver.py preloads it for them alone)."""
     _few_malloc_arenas()
     if memory_mb:
         limit = memory_mb * 1024 * 1024
@@ -117,9 +118,10 @@ def harden_process(memory_mb: int | None, niceness: int = WORKER_NICENESS) -> No
             os.nice(niceness)
     socket.setdefaulttimeout(1)
     urllib.request.install_opener(urllib.request.OpenerDirector())
-    import rdflib.plugins.sparql as rdflib_sparql  # preloaded by the forkserver (sparql/forkserver.py)
+    if backend == "rdflib":
+        import rdflib.plugins.sparql as rdflib_sparql
 
-    rdflib_sparql.SPARQL_LOAD_GRAPHS = False
+        rdflib_sparql.SPARQL_LOAD_GRAPHS = False
 
 
 def _walk(node: Any) -> Any:
@@ -365,7 +367,7 @@ def execute(engine: Engine, job: Job) -> Serialized | Verdict | Failure:
 def worker_main(connection: Any, source: str | bytes, backend: str, memory_mb: int | None,
                 niceness: int = WORKER_NICENESS) -> None:
     """The loop of one worker process: receive a Job, send back Serialized or Failure."""
-    harden_process(memory_mb, niceness)
+    harden_process(memory_mb, niceness, backend)
     engine = Engine(source, backend)
     connection.send("ready")
     while True:
