@@ -26,7 +26,14 @@ import sizes
 import targets
 import throughput
 import wrk
-from common import RESULTS_DIR, code_version, machine_notes, stamp, write_nquads
+from common import (
+    RESULTS_DIR,
+    code_version,
+    compile_bytecode,
+    machine_notes,
+    stamp,
+    write_nquads,
+)
 
 
 def ints(text: str) -> tuple[int, ...]:
@@ -104,7 +111,7 @@ def run_throughput(tmp: Path, args: argparse.Namespace) -> tuple[dict, dict]:
         for server in servers.values():
             targets.stop(server)
     if not args.no_restart:
-        row["ours"]["restart_ready_s"] = sizes.restart_s(tmp, [], args.start_timeout, store)
+        row["ours"].update(sizes.restarts(tmp, [], args.start_timeout, store))
     row["rdflib"] = sizes.rdflib_parse([nquads], args.start_timeout)
     sizes.log_row(row, log)
     return measured, row
@@ -163,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     if args.service_root is not None:
         targets.service_root = args.service_root.resolve()
+    compile_bytecode(targets.service_root)
     result: dict = {"kind": "bench", "date": stamp(), "machine": machine_notes(),
                     "command": "python3 bench/run.py " + shlex.join(sys.argv[1:] if argv is None else argv)}
     with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:

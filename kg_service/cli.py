@@ -47,8 +47,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from kg_service.app import create_app
 
         app = create_app(_settings(args))
-        # Access logs are structured JSON from the app itself (kg_service.access), so uvicorn's are off.
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+        # Access logs are structured JSON from the app itself (kg_service.access), so uvicorn's are off; no route
+        # is a WebSocket, so uvicorn loads no WebSocket implementation.
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, ws="none")
         return 0
     # Several processes (or granian): each process builds its own app from the same settings, passed through
     # the environment; each loads the graph and runs its own SPARQL workers. A reload (SIGHUP or /admin/reload)
@@ -68,7 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     uvicorn.run("kg_service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.processes,
-                log_level=args.log_level, access_log=False)
+                log_level=args.log_level, access_log=False, ws="none")
     return 0
 
 

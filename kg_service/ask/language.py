@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from kg_service.catalog import SAFE_LOADER
+
 HERE = Path(__file__).resolve().parent
 # A word of a cue pattern, and whether it is left open (`treat\w*`); skips escapes such as \b and \w.
 _PATTERN_WORD = re.compile(r"(?<![\\a-z])([a-z]{2,})(\\w\*|\?)?")
@@ -117,8 +119,8 @@ def _words(values: list) -> frozenset[str]:
 
 
 def load_language(vocabulary: Path = HERE / "vocabulary.yaml", intents: Path = HERE / "intents.yaml") -> Language:
-    vocab = yaml.safe_load(vocabulary.read_text(encoding="utf-8"))
-    spec = yaml.safe_load(intents.read_text(encoding="utf-8"))
+    vocab = yaml.load(vocabulary.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+    spec = yaml.load(intents.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     kinds = {_phrase(word): slug for slug, words in vocab["intervention_kinds"].items() for word in words or ()}
     supervision = {_phrase(word): value for value, words in vocab["supervision"].items() for word in words}
     parsed = tuple(IntentSpec(
