@@ -76,6 +76,11 @@ class Cells:
     def rows(self, workload: str) -> dict[str, Any]:
         return {c["target"]: c["rows"] for c in self.cells if c["workload"] == workload}
 
+    def error(self, workload: str, target: str) -> str:
+        """Why a target's probe of a workload gave no rows (its first cell that says)."""
+        return next((c.get("error") or "no rows" for c in self.cells
+                     if c["workload"] == workload and c["target"] == target and c.get("rows") is None), "no rows")
+
 
 def ratio_rows(cells: Cells) -> list[dict[str, Any]]:
     """One row per workload and concurrency: req/s per target and ours ÷ peer."""
@@ -191,8 +196,12 @@ def throughput_table(rows: list[dict[str, Any]], cells: Cells) -> list[str]:
             vs_ox, note = r.get("ours/bare FastAPI"), " (vs bare FastAPI)"
         counts = cells.rows(r["workload"])
         rows_text = "/".join(fmt(counts.get(t)) for t in (OURS, OXIGRAPH, RDFLIB_EP)) if r["group"] == "sparql" else ""
-        if r["group"] == "sparql" and len({counts.get(t) for t in (OURS, OXIGRAPH, RDFLIB_EP) if t in counts}) > 1:
+        answered = {counts[t] for t in (OURS, OXIGRAPH, RDFLIB_EP) if counts.get(t) is not None}
+        if r["group"] == "sparql" and len(answered) > 1:
             rows_text += " **differ**"
+        unanswered = [t for t in (OURS, OXIGRAPH, RDFLIB_EP) if t in counts and counts[t] is None]
+        if r["group"] == "sparql" and unanswered:  # a probe that timed out or failed: no rows to compare
+            rows_text += " (no answer: " + ", ".join(f"{t}, {cells.error(r['workload'], t)}" for t in unanswered) + ")"
         lines.append(f"| {r['workload']} | {r['concurrency']} | {ours} | {val(OXIGRAPH)} | {val(RDFLIB_EP)} | "
                      f"{fmt(vs_ox)}{note if vs_ox is not None else ''} | {fmt(r.get('ours/rdflib-endpoint'))} "
                      f"| {rows_text} |")

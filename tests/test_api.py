@@ -199,3 +199,26 @@ def test_cors_allows_reads_from_other_origins_without_credentials(backend_client
     response = backend_client.get("/api/causes", headers={"Origin": "https://yasgui.example"})
     assert response.headers["access-control-allow-origin"] in ("*", "https://yasgui.example")
     assert "access-control-allow-credentials" not in response.headers
+
+
+def test_libyaml_reads_every_query_header_and_the_ask_vocabulary_as_pyyaml_does() -> None:
+    """The catalog and the question vocabulary are read with libyaml's parser (a restart reads every header): it must
+    give the same data as PyYAML's own parser, for every file the service reads YAML from."""
+    from pathlib import Path
+
+    import yaml
+    from conftest import ROOT
+
+    import kg_service.catalog as catalog
+
+    assert catalog.SAFE_LOADER is yaml.CSafeLoader  # PyYAML's wheels carry libyaml here
+    fast = catalog.Catalog.load(ROOT / "queries")
+    pure_loader, catalog.SAFE_LOADER = catalog.SAFE_LOADER, yaml.SafeLoader
+    try:
+        pure = catalog.Catalog.load(ROOT / "queries")
+    finally:
+        catalog.SAFE_LOADER = pure_loader
+    assert len(fast.queries) >= 30 and fast.queries == pure.queries
+    for name in ("vocabulary.yaml", "intents.yaml"):
+        text = (Path(catalog.__file__).parent / "ask" / name).read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=yaml.CSafeLoader) == yaml.safe_load(text)
