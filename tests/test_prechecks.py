@@ -385,3 +385,29 @@ def test_one_plain_pattern_with_a_small_limit_is_bounded(text: str, expected: in
 @pytest.mark.parametrize("text", UNBOUNDED_QUERIES)
 def test_anything_else_is_not_bounded(text: str) -> None:
     assert precheck(text, 10_000, 24, max_bound=1000).bound is None
+
+
+QUERY_STRING_PIECES = st.sampled_from(["a", "=", "&", "+", "%", ";", "\\", "x", "query", "%41", "%2B", "%26", "%3D",
+                                       "%C3%A9", "%C3", "%A9", "%e2%82%ac", "%F0%9F%98%80", "%ZZ", "%4", "%5C",
+                                       "%00", "%ED%A0%80", "\\x41", "é", "€", "😀"])
+
+
+@given(st.lists(QUERY_STRING_PIECES, max_size=16).map("".join))
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_query_string_is_read_exactly_as_urllib_reads_it(text: str) -> None:
+    """protocol._pairs decodes escapes with C codecs instead of urllib's loop: the same pairs, or the same refusal
+    of bytes that are not UTF-8, for any query string (stray %, escaped backslashes, '+', partial UTF-8)."""
+    from urllib.parse import parse_qsl
+
+    from kg_service.errors import InvalidEncoding
+    from kg_service.sparql.protocol import _pairs
+
+    try:
+        expected: object = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeError:
+        expected = InvalidEncoding
+    try:
+        got: object = _pairs(text.encode(), "query string")
+    except InvalidEncoding:
+        got = InvalidEncoding
+    assert got == expected

@@ -9,7 +9,6 @@ One compiled regular expression; linear in the text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import NamedTuple
 
 _BASE = ("A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F"
@@ -21,15 +20,18 @@ PN_PREFIX = rf"[{_BASE}](?:[{_CHARS}]|\.+(?=[{_CHARS}]))*"
 PN_LOCAL = rf"(?:[{_U}:0-9]|{_PLX})(?:[{_CHARS}:]|{_PLX}|\.+(?=[{_CHARS}:]|{_PLX}))*"
 _EXPONENT = r"[eE][+-]?[0-9]+"
 _ECHAR = r"\\[tbnrf\\\"']"
+_MAY_BE_PNAME = r"(?=[A-Za-z0-9_.\-]*[:\u0080-\U0010FFFF])"
 
 # Order matters only where two terminals start alike; each alternative is the longer one first.
 _TERMINALS = [
     ("WS", r"[ \t\r\n]+"),
     ("COMMENT", r"#[^\r\n]*"),
     ("IRIREF", r'<[^<>"{}|^`\\\x00-\x20]*>'),
-    # The lookahead (a colon ends the word) keeps keywords from being tried as prefixes char by char.
-    ("PNAME_LN", rf"(?=[{_CHARS}.]*:)(?:{PN_PREFIX})?:{PN_LOCAL}"),
-    ("PNAME_NS", rf"(?=[{_CHARS}.]*:)(?:{PN_PREFIX})?:"),
+    # The lookahead keeps keywords from being tried as prefixes char by char: a prefixed name's characters
+    # before its colon are ASCII name characters or else not ASCII at all, so it lets through every token
+    # that may be one (the full pattern then decides) and rejects a keyword at its first space.
+    ("PNAME_LN", rf"{_MAY_BE_PNAME}(?:{PN_PREFIX})?:{PN_LOCAL}"),
+    ("PNAME_NS", rf"{_MAY_BE_PNAME}(?:{PN_PREFIX})?:"),
     ("BLANK_NODE_LABEL", rf"_:[{_U}0-9](?:[{_CHARS}]|\.+(?=[{_CHARS}]))*"),
     ("VAR", rf"[?$][{_U}0-9][{_U}0-9\u00B7\u0300-\u036F\u203F-\u2040]*"),
     ("LANGTAG", r"@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*"),
@@ -62,17 +64,20 @@ class LexicalError(Exception):
         self.line, self.column = line, column
 
 
-def tokens(text: str) -> Iterator[Token]:
+_SKIPPED = ("WS", "COMMENT")
+_new_token = tuple.__new__  # Token(...) without NamedTuple's Python-level __new__: a query has hundreds of tokens
+
+
+def tokens(text: str) -> list[Token]:
     """The query's tokens, comments and white space skipped; a character no terminal starts with is an error."""
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
-        if kind == "WS" or kind == "COMMENT":
-            continue
-        if kind == "ERROR":
-            char = match.group()
+    found = [_new_token(Token, (m.lastgroup, m.group(), m.start())) for m in _TOKEN.finditer(text)
+             if m.lastgroup not in _SKIPPED]
+    for token in found:
+        if token.kind == "ERROR":
+            char = token.text
             what = "string that is not closed (or holds an invalid escape)" if char in "\"'" else f"character {char!r}"
-            raise LexicalError(f"Unexpected {what}", match.start(), text)
-        yield Token(kind, match.group(), match.start())  # type: ignore[arg-type]
+            raise LexicalError(f"Unexpected {what}", token.start, text)
+    return found
 
 
 def joined(found: list[Token]) -> str:
@@ -82,6 +87,6 @@ def joined(found: list[Token]) -> str:
 
 def normalize(text: str) -> str:
     try:
-        return joined(list(tokens(text)))
+        return joined(tokens(text))
     except LexicalError:
         return " ".join(text.split())

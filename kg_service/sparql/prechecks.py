@@ -41,6 +41,7 @@ DEFAULT_MAX_PATTERNS = 80
 DEFAULT_MAX_OPERATORS = 1000
 # Inside an expression, an operand is followed by an operator, never directly by another operand.
 _OPERAND = {"VAR", "IRIREF", "PNAME_LN", "PNAME_NS", "STRING", "NUMBER", "BLANK_NODE_LABEL"}
+_OPERAND_NOT_NUMBER = _OPERAND - {"NUMBER"}  # a signed number after an operand is a subtraction or an addition
 _AFTER_OPERAND_WORDS = {"as", "in", "not"}
 # A `(` after one of these keywords opens a variable list or a solution sequence, not an expression.
 _NOT_EXPRESSION_AFTER = {"values", "select", "distinct", "reduced", "where", "by", "construct", "describe", "ask"}
@@ -63,7 +64,7 @@ class Scan:
 
 def _lex(text: str) -> list[Token]:
     try:
-        return list(tokens(text))
+        return tokens(text)
     except LexicalError as exc:
         raise QuerySyntaxError(str(exc), hint="Check the query near the position given.", line=exc.line,
                                column=exc.column) from None
@@ -196,29 +197,33 @@ def _expressions(found: list[Token], text: str) -> None:
     """Two operands side by side inside a FILTER / BIND / function call are a syntax error by the grammar, whatever
     an engine accepts: `FILTER (?x<?a&&?b>?y)` holds the IRI `<?a&&?b>` (longest match), not a comparison."""
     stack: list[bool] = []  # per open bracket: does it hold an expression?
+    in_expression = False  # does the innermost open bracket hold one?
     previous: Token | None = None
     for token in found:
-        in_expression = bool(stack) and stack[-1]
+        kind, token_text = token.kind, token.text
         if in_expression and previous is not None:
-            ended = previous.kind in _OPERAND or previous.kind == "LANGTAG" or previous.word in ("true", "false") \
-                or (previous.kind == "PUNCT" and previous.text == ")")
-            starts = token.kind in _OPERAND - {"NUMBER"} or (token.kind == "NUMBER" and token.text[0] not in "+-") \
-                or (token.kind == "NAME" and token.word not in _AFTER_OPERAND_WORDS)
-            if ended and starts:
+            before, before_text = previous.kind, previous.text
+            ended = before in _OPERAND or before == "LANGTAG" or (before == "PUNCT" and before_text == ")") \
+                or (before == "NAME" and before_text.lower() in ("true", "false"))
+            if ended and (kind in _OPERAND_NOT_NUMBER or (kind == "NUMBER" and token_text[0] not in "+-")
+                          or (kind == "NAME" and token_text.lower() not in _AFTER_OPERAND_WORDS)):
                 line, column = _position(text, token.start)
-                raise QuerySyntaxError(f"Expected an operator between {previous.text} and {token.text} at line "
+                raise QuerySyntaxError(f"Expected an operator between {before_text} and {token_text} at line "
                                        f"{line}, column {column}", hint="Put spaces around < and > in comparisons: "
                                        "<...> without spaces is an IRI.", line=line, column=column)
-        if token.kind == "PUNCT" and token.text in OPENERS:
-            if token.text != "(":
-                stack.append(False)
-            elif in_expression:
-                stack.append(True)  # nested parentheses or a function call inside an expression
-            else:
-                stack.append(previous is not None and previous.kind == "NAME"
-                             and previous.word not in _NOT_EXPRESSION_AFTER)
-        elif token.kind == "PUNCT" and token.text in CLOSERS and stack:
-            stack.pop()
+        if kind == "PUNCT":
+            if token_text in OPENERS:
+                if token_text != "(":
+                    stack.append(False)
+                elif in_expression:
+                    stack.append(True)  # nested parentheses or a function call inside an expression
+                else:
+                    stack.append(previous is not None and previous.kind == "NAME"
+                                 and previous.text.lower() not in _NOT_EXPRESSION_AFTER)
+                in_expression = stack[-1]
+            elif token_text in CLOSERS and stack:
+                stack.pop()
+                in_expression = bool(stack) and stack[-1]
         previous = token
 
 
