@@ -3,12 +3,12 @@ sent as JSON, chosen by `format=` or the Accept header. Pages are cached per gra
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kg_service import __version__
 from kg_service.api.common import cached_response
@@ -21,13 +21,20 @@ STATIC_DIR = WEB_DIR / "static"
 HTML = "text/html; charset=utf-8"
 PAGE_FORMATS = {"html": "text/html", "json": "application/json"}
 
-templates = Environment(loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape(default=True),
-                        trim_blocks=True, lstrip_blocks=True)
-templates.globals["service_version"] = __version__
+
+@functools.cache
+def templates() -> Any:
+    """The Jinja environment, made when the first page is rendered: a restart need not import jinja2 to be ready."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    environment = Environment(loader=FileSystemLoader(WEB_DIR / "templates"),
+                              autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+    environment.globals["service_version"] = __version__
+    return environment
 
 
 def render(template: str, data: dict[str, Any]) -> bytes:
-    return templates.get_template(template).render(**data).encode()
+    return templates().get_template(template).render(**data).encode()
 
 
 def page_media(request: Request, fmt: str | None) -> str:
