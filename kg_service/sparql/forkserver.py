@@ -9,8 +9,8 @@ from typing import Any
 
 WORKER_MODULE = "kg_service.sparql.worker"  # imported once by the forkserver, inherited by every worker
 PRELOAD = [WORKER_MODULE]
-# rdflib's SPARQL parser and engine: only the rdflib backend's workers use them (worker.harden_process), and
-# importing them costs a start-up of the Oxigraph backend more than the rest of its workers' imports.
+# rdflib's SPARQL parser and engine: only the rdflib backend's workers use them (worker.harden_process); the
+# Oxigraph backend's workers never do, and a start no longer waits for their import.
 RDFLIB_PRELOAD = [*PRELOAD, "rdflib.plugins.sparql"]
 
 
