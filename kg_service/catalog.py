@@ -35,8 +35,8 @@ _FORM_PATTERN = re.compile(r"^\s*(?:(?:PREFIX|BASE)\b[^\n]*\n\s*)*(SELECT|ASK|CO
                            re.IGNORECASE)
 MAX_STRING_PARAM = 512
 
-# libyaml's parser (the same safe constructor) where PyYAML was built with it: the pure-Python one read the
-# stored queries' headers slower than the rest of a restart's state.
+# libyaml's parser (the same safe constructor) where PyYAML was built with it: every start reads every stored
+# query's header, and the pure-Python parser is the slow part of that.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

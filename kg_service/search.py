@@ -290,9 +290,8 @@ class SearchIndex:
             for word, score, _ in process.extract(query, self._long_words, scorer=fuzz.ratio,
                                                   score_cutoff=FUZZY_FLOOR, limit=None):
                 keep(self._by_word[word], score)
-        entries, entities = self.entries, self._entities
-        return sorted(similarity, key=lambda i: (-self._hit(FUZZY_WEIGHT * similarity[i] / 100, entries[i]).score,
-                                                 entities[entries[i].entity].label, entries[i].entity))
+        entries = self.entries
+        return sorted(similarity, key=lambda i: self._rank(self._hit(FUZZY_WEIGHT * similarity[i] / 100, entries[i])))
 
     def _candidates(self, query: str, query_words: list[str],
                     query_stems: list[str]) -> Iterator[tuple[float, Iterable[int]]]:
@@ -377,7 +376,8 @@ class SearchIndex:
         return sorted(best.values(), key=self._rank)[:limit]
 
     def _rank(self, hit: Hit) -> tuple[float, str, str]:
-        return -hit.score, self.entities[hit.entity].label, hit.entity
+        """The order of hits (called once the index is built): best score, then label, then IRI."""
+        return -hit.score, self._entities[hit.entity].label, hit.entity
 
     def scan(self, text: str, types: set[str] | None = None, limit: int = 10) -> list[Hit]:
         """The same search by scoring every name (the reference the indexed search is tested against)."""
