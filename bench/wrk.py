@@ -3,7 +3,9 @@
 A Python client saturates near 1.5-1.9k req/s on this machine, below what the servers serve, so every
 throughput figure of the harness comes from wrk. Each run gets a small generated Lua script that prints
 wrk's summary as one JSON line; a "distinct" run also builds every request's path in Lua with a unique
-piece in it (a SPARQL comment, a throw-away parameter), so no result cache can answer it.
+piece in it (a SPARQL comment, a throw-away parameter), so no result cache can answer it. The piece starts
+with a tag of its own run: rounds and concurrency levels run the same script again, and without the tag their
+paths would repeat the earlier runs' paths, which a result cache of the server then answers.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,9 +33,9 @@ function done(summary, latency, requests)
 end
 """
 
-# Threads get an id in setup(); request() appends "<id>x<counter>" between the two halves of the path.
+# Threads get an id in setup(); request() appends "<run>x<id>x<counter>" between the two halves of the path.
 _DISTINCT = r"""
-local before, after = %(before)s, %(after)s
+local before, after = %(before)s .. %(run)s .. "x", %(after)s
 local threads = 0
 function setup(thread)
   threads = threads + 1
@@ -80,11 +83,13 @@ def _lua_string(text: str) -> str:
 
 
 def lua_script(headers: dict[str, str], distinct: tuple[str, str] | None) -> str:
-    """The script of one run: headers, the JSON summary, and for a distinct run the path builder."""
+    """The script of one run: headers, the JSON summary, and for a distinct run the path builder (its paths
+    tagged with a new random run tag each time, so no two scripts make the same path)."""
     lines = [f"MARK = {_lua_string(MARK)}"]
     lines += [f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()]
     if distinct is not None:
-        lines.append(_DISTINCT % {"before": _lua_string(distinct[0]), "after": _lua_string(distinct[1])})
+        lines.append(_DISTINCT % {"before": _lua_string(distinct[0]), "after": _lua_string(distinct[1]),
+                                  "run": _lua_string(uuid.uuid4().hex[:12])})
     lines.append(_DONE)
     return "\n".join(lines)
 
@@ -93,8 +98,8 @@ def run(url: str, connections: int, duration_s: float, *, threads: int = 2, head
         distinct: tuple[str, str] | None = None, timeout_s: float = 10.0) -> WrkResult:
     """`wrk -t{threads} -c{connections} -d{duration}` on url (scheme://host:port/path?query).
 
-    With `distinct=(before, after)`, the request path is before + "<thread>x<n>" + after (url's own path
-    is then ignored), so every request differs."""
+    With `distinct=(before, after)`, the request path is before + "<run>x<thread>x<n>" + after (url's own path
+    is then ignored), so every request differs, from every other run's too."""
     threads = max(1, min(threads, connections))
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua_script(headers or {}, distinct))

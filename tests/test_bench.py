@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from conftest import ROOT
 
@@ -46,3 +48,38 @@ def test_harness_writes_its_table_and_chart_with_every_target(tmp_path) -> None:
         assert name in table, name
     chart = result_json.with_suffix(".png").read_bytes()
     assert chart.startswith(b"\x89PNG") and len(chart) > 10_000
+
+
+def test_distinct_wrk_runs_never_repeat_a_path() -> None:
+    """Rounds and concurrency levels run wrk again on the same workload: a path seen in an earlier run would be
+    answered by our result cache, not by the engine, and inflate ours against peers that cache nothing."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import wrk
+
+    seen: list[str] = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        before, after = "/sparql?query=SELECT%20*%20%7B%7D%0A%23%20", "%0A"
+        url = f"http://127.0.0.1:{server.server_port}/"
+        runs = [wrk.run(url, 2, 1, distinct=(before, after)) for _ in range(2)]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert all(r.ok > 0 for r in runs) and len(seen) >= sum(r.ok for r in runs)
+    assert all(p.startswith(before) and p.endswith(after) for p in seen)
+    assert len(set(seen)) == len(seen), "a path of one wrk run came again"
