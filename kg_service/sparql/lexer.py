@@ -9,6 +9,7 @@ One compiled regular expression; linear in the text.
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from typing import NamedTuple
 
 _BASE = ("A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F"
@@ -22,27 +23,39 @@ _EXPONENT = r"[eE][+-]?[0-9]+"
 _ECHAR = r"\\[tbnrf\\\"']"
 _MAY_BE_PNAME = r"(?=[A-Za-z0-9_.\-]*[:\u0080-\U0010FFFF])"
 
-# Order matters only where two terminals start alike; each alternative is the longer one first.
-_TERMINALS = [
-    ("WS", r"[ \t\r\n]+"),
-    ("COMMENT", r"#[^\r\n]*"),
-    ("IRIREF", r'<[^<>"{}|^`\\\x00-\x20]*>'),
-    # The lookahead keeps keywords from being tried as prefixes char by char: a prefixed name's characters
-    # before its colon are ASCII name characters or else not ASCII at all, so it lets through every token
-    # that may be one (the full pattern then decides) and rejects a keyword at its first space.
-    ("PNAME_LN", rf"{_MAY_BE_PNAME}(?:{PN_PREFIX})?:{PN_LOCAL}"),
-    ("PNAME_NS", rf"{_MAY_BE_PNAME}(?:{PN_PREFIX})?:"),
-    ("BLANK_NODE_LABEL", rf"_:[{_U}0-9](?:[{_CHARS}]|\.+(?=[{_CHARS}]))*"),
-    ("VAR", rf"[?$][{_U}0-9][{_U}0-9\u00B7\u0300-\u036F\u203F-\u2040]*"),
-    ("LANGTAG", r"@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*"),
-    ("NUMBER", rf"[+-]?(?:[0-9]+\.[0-9]*{_EXPONENT}|\.[0-9]+{_EXPONENT}|[0-9]+{_EXPONENT}|[0-9]*\.[0-9]+|[0-9]+)"),
-    ("STRING", (rf"'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}))*'''|\"\"\"(?:(?:\"|\"\")?(?:[^\"\\]|{_ECHAR}))*\"\"\""
-               rf"|'(?:[^'\\\n\r]|{_ECHAR})*'|\"(?:[^\"\\\n\r]|{_ECHAR})*\"")),
-    ("NAME", r"[A-Za-z][A-Za-z0-9_]*"),
-    ("PUNCT", r"&&|\|\||!=|<=|>=|\^\^|[{}()\[\];,.=<>!+\-*/^|?]"),
-    ("ERROR", r"(?s:.)"),
-]
-_TOKEN = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _TERMINALS))
+# White space and comments are not tokens: an atomic group in front of every token skips them, so there is one
+# match per token (not also one per gap between tokens) and nothing to filter out afterwards.
+_SKIP = r"(?>(?:[ \t\r\n]+|#[^\r\n]*)*)"
+# Where two terminals can start with the same character, the longer one comes first (IRIREF before `<`, VAR before
+# `?`, NUMBER before `+`, `-` and `.`, the prefixed names before NAME). Terminals that start with different
+# characters may come in any order, so the frequent ones (names, variables) are tried early.
+_TERMINALS = {
+    "IRIREF": r'<[^<>"{}|^`\\\x00-\x20]*>',
+    "PNAME_LN": rf"(?:{PN_PREFIX})?:{PN_LOCAL}",
+    "PNAME_NS": rf"(?:{PN_PREFIX})?:",
+    "NAME": r"[A-Za-z][A-Za-z0-9_]*",
+    "VAR": rf"[?$][{_U}0-9][{_U}0-9\u00B7\u0300-\u036F\u203F-\u2040]*",
+    "NUMBER": rf"[+-]?(?:[0-9]+\.[0-9]*{_EXPONENT}|\.[0-9]+{_EXPONENT}|[0-9]+{_EXPONENT}|[0-9]*\.[0-9]+|[0-9]+)",
+    "STRING": (rf"'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}))*'''|\"\"\"(?:(?:\"|\"\")?(?:[^\"\\]|{_ECHAR}))*\"\"\""
+               rf"|'(?:[^'\\\n\r]|{_ECHAR})*'|\"(?:[^\"\\\n\r]|{_ECHAR})*\""),
+    "LANGTAG": r"@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*",
+    "BLANK_NODE_LABEL": rf"_:[{_U}0-9](?:[{_CHARS}]|\.+(?=[{_CHARS}]))*",
+    "PUNCT": r"&&|\|\||!=|<=|>=|\^\^|[{}()\[\];,.=<>!+\-*/^|?]",
+    "ERROR": r"[^ \t\r\n#]",  # any other character: white space and `#` were skipped in front
+}
+
+
+def _group(name: str) -> str:
+    return f"(?P<{name}>{_TERMINALS[name]})"
+
+
+# The lookahead keeps keywords from being tried as prefixes char by char: a prefixed name's characters before its
+# colon are ASCII name characters or else not ASCII at all, so it lets through every token that may be one (the
+# full patterns then decide) and rejects a keyword at its first space, once for both prefixed names.
+_PNAME = rf"{_MAY_BE_PNAME}(?:{_group('PNAME_LN')}|{_group('PNAME_NS')})"
+_OTHERS = ("NAME", "VAR", "NUMBER", "STRING", "LANGTAG", "BLANK_NODE_LABEL", "PUNCT", "ERROR")
+# The last alternative, the end of the text, is the one match with no group: the white space after the last token.
+_TOKEN = re.compile(_SKIP + "(?:" + "|".join([_group("IRIREF"), _PNAME, *map(_group, _OTHERS), r"\Z"]) + ")")
 
 
 class Token(NamedTuple):
@@ -64,19 +77,19 @@ class LexicalError(Exception):
         self.line, self.column = line, column
 
 
-_SKIPPED = ("WS", "COMMENT")
 _new_token = tuple.__new__  # Token(...) without NamedTuple's Python-level __new__: a query has hundreds of tokens
+_kind = itemgetter(0)
 
 
 def tokens(text: str) -> list[Token]:
     """The query's tokens, comments and white space skipped; a character no terminal starts with is an error."""
-    found = [_new_token(Token, (m.lastgroup, m.group(), m.start())) for m in _TOKEN.finditer(text)
-             if m.lastgroup not in _SKIPPED]
-    for token in found:
-        if token.kind == "ERROR":
-            char = token.text
-            what = "string that is not closed (or holds an invalid escape)" if char in "\"'" else f"character {char!r}"
-            raise LexicalError(f"Unexpected {what}", token.start, text)
+    found = [_new_token(Token, (m.lastgroup, m[m.lastindex], m.start(m.lastindex))) for m in _TOKEN.finditer(text)
+             if m.lastindex]
+    if "ERROR" in map(_kind, found):
+        token = next(t for t in found if t.kind == "ERROR")
+        what = ("string that is not closed (or holds an invalid escape)" if token.text in "\"'"
+                else f"character {token.text!r}")
+        raise LexicalError(f"Unexpected {what}", token.start, text)
     return found
 
 
