@@ -317,6 +317,33 @@ def test_the_lexer_reads_the_grammar_s_terminals(text: str, expected: list) -> N
     assert [(t.kind, t.text) for t in tokens(text)] == expected
 
 
+_LEXER_ALPHABET = st.sampled_from([*"<>?$:_.-+#@\"'\\ \n\t\r{}()[];,=!*/^|&aZe0%\x0b", "\u00e9", "\u00b7", "'''", "SELECT"])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_LEXER_ALPHABET, max_size=40).map("".join))
+def test_the_lexer_covers_the_text_with_tokens_white_space_and_comments_only(text: str) -> None:
+    """Whatever the text: the tokens are its own characters, in order, and everything between them (and after the
+    last) is white space or comments; or the error points at a character that is neither."""
+    import re
+
+    from kg_service.sparql.lexer import LexicalError, tokens
+
+    gap = re.compile(r"(?:[ \t\r\n]+|#[^\r\n]*)*")
+    try:
+        found = tokens(text)
+    except LexicalError as error:
+        line = text.split("\n")[error.line - 1]
+        assert line[error.column - 1] not in " \t\r\n#"
+        return
+    position = 0
+    for token in found:
+        assert token.text and text[token.start:token.start + len(token.text)] == token.text
+        assert gap.fullmatch(text, position, token.start), (text, token)
+        position = token.start + len(token.text)
+    assert gap.fullmatch(text, position), text
+
+
 @pytest.mark.parametrize("text", ["SELECT * WHERE { FILTER (?x<?a&&?b>?y) }", "SELECT * { BIND(?a ?b AS ?c) }",
                                   "SELECT * { FILTER(STR(?a) STR(?b)) }", "ASK { FILTER(1 2) }"])
 def test_operands_side_by_side_in_an_expression_are_refused(text: str) -> None:
