@@ -118,14 +118,15 @@ def run_throughput(tmp: Path, args: argparse.Namespace) -> tuple[dict, dict]:
 
 
 def run_workers(tmp: Path, args: argparse.Namespace) -> dict:
-    """Ours with --workers 1, --workers 2 and --processes 2 (two workers each), all up, measured in the same
-    interleaved rounds."""
+    """Ours with --workers 1, --workers 2 and --processes 2 (two workers each), and the Oxigraph server, all up,
+    measured in the same interleaved rounds."""
     servers: dict[str, targets.Started] = {}
     try:
         for n in (1, 2):
             servers[f"ours --workers {n}"] = targets.start_ours(tmp, extra=["--workers", str(n)], name=f"ours-w{n}")
         servers["ours --processes 2"] = targets.start_ours(tmp, extra=["--workers", "2", "--processes", "2"],
                                                            name="ours-p2")
+        servers[throughput.OXIGRAPH] = targets.start_oxigraph(tmp, [write_nquads(tmp)], name="oxigraph-workers")
         config = throughput.Config(concurrency=(16,), sweep=(), query_concurrency=(16,),
                                    duration_s=args.duration, query_duration_s=args.duration, rounds=args.rounds)
         return throughput.measure_workers(servers, throughput.stored_queries(

@@ -253,15 +253,17 @@ def measure(servers: dict[str, Started], works: list[Workload], config: Config,
 def measure_workers(servers: dict[str, Started], queries: Sequence[tuple[str, str, bool]], config: Config,
                     log=lambda message: None) -> dict[str, Any]:
     """Goal 5 of issue 7: ours with 1 and with 2 SPARQL worker processes, and (when started) with 2 server
-    processes, side by side, on distinct /sparql queries: the throughput ratio of two to one of each kind.
+    processes, side by side, on distinct /sparql queries: the throughput ratio of two to one of each kind. With
+    the Oxigraph server among them (always last), also two server processes against it: ours using both cores,
+    as the Oxigraph server does.
 
-    `servers` is {label: server} in the order one worker, two workers[, two server processes]."""
+    `servers` is {label: server} in the order one worker, two workers[, two server processes][, OXIGRAPH]."""
     works = [Workload(f"/sparql {name}", "sparql",
                       {t: sparql_ask(s.sparql_path, text, "text/turtle" if construct else JSON_RESULTS)
                        for t, s in servers.items()}, construct)
              for name, text, construct in [("light: labels LIMIT 10", LIGHT_QUERY, False), *queries]]
     measured = measure(servers, works, config, log=log)
-    labels = list(servers)
+    labels = [label for label in servers if label != OXIGRAPH]
     by = {(c["workload"], c["target"]): c for c in measured["cells"]}
 
     def ratio(work: Workload, one: str, two: str) -> float | None:
@@ -273,5 +275,7 @@ def measure_workers(servers: dict[str, Started], queries: Sequence[tuple[str, st
     measured["ratios"] = {w.name: ratio(w, labels[0], labels[1]) for w in works}
     if len(labels) > 2:  # two server processes (each with the default two workers) against one
         measured["process_ratios"] = {w.name: ratio(w, labels[1], labels[2]) for w in works}
+        if OXIGRAPH in servers:
+            measured["processes_vs_oxigraph"] = {w.name: ratio(w, OXIGRAPH, labels[2]) for w in works}
     measured["labels"] = labels
     return measured
