@@ -48,8 +48,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         app = create_app(_settings(args))
         # Access logs are structured JSON from the app itself (kg_service.access), so uvicorn's are off; no route
-        # is a WebSocket, so uvicorn loads no WebSocket implementation.
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, ws="none")
+        # is a WebSocket, so uvicorn loads no WebSocket implementation; a response's head and body go out in one
+        # write (kg_service/http_protocol.py).
+        from kg_service.http_protocol import CoalescingHttpToolsProtocol
+
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, ws="none",
+                    http=CoalescingHttpToolsProtocol)
         return 0
     # Several processes (or granian): each process builds its own app from the same settings, passed through
     # the environment; each loads the graph and runs its own SPARQL workers. A reload (SIGHUP or /admin/reload)
@@ -68,8 +72,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     import uvicorn
 
+    from kg_service.http_protocol import CoalescingHttpToolsProtocol
+
     uvicorn.run("kg_service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.processes,
-                log_level=args.log_level, access_log=False, ws="none")
+                log_level=args.log_level, access_log=False, ws="none", http=CoalescingHttpToolsProtocol)
     return 0
 
 
