@@ -99,12 +99,11 @@ def start_ours(tmp: Path, data: Iterable[Path] = (), *, extra: Sequence[str] = (
 
 
 def start_asgi(tmp: Path, app: str, name: str) -> Started:
-    """A calibration app of bench/calibration.py under uvicorn with the same defaults as ours."""
+    """A calibration app of bench/calibration.py under uvicorn as ours runs (same protocol, no access log)."""
     port = free_port()
     log = tmp / f"{name}-{port}.log"
-    process, started = _spawn([sys.executable, "-m", "uvicorn", f"calibration:{app}", "--app-dir", str(BENCH),
-                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                               "--no-access-log"], log, ROOT)
+    process, started = _spawn([sys.executable, str(BENCH / "calibration.py"), app, "--host", "127.0.0.1",
+                               "--port", str(port)], log, ROOT)
     base = f"http://127.0.0.1:{port}"
     ready = _wait_ready(process, base + "/healthz", None, 60, log, started)
     return Started(name, base, None, process, ready, log=log)
