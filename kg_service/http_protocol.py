@@ -5,8 +5,9 @@ it sends `http.response.body`: two `send()` system calls for every answer, thoug
 step of the event loop. On a short answer (a cached API answer, a short query's result) those calls are a large
 part of what the server process spends per request. Here the transport keeps what is written during one step
 and sends it all when the step ends (`call_soon`), so a whole short answer goes out in one call. Nothing waits
-longer than the step that wrote it, closing sends what is pending first, and everything else about the
-transport (flow control, addresses, reading) is uvicorn's own.
+longer than the step that wrote it, more than 64 KB is handed on at once (so flow control still applies to a
+producer that never yields), closing sends what is pending first, and everything else about the transport
+(flow control, addresses, reading) is uvicorn's own.
 """
 
 from __future__ import annotations
@@ -26,14 +27,23 @@ class CoalescingTransport:
         self._transport = transport
         self._loop = loop
         self._pending: list[bytes] = []
+        self._pending_bytes = 0
+
+    @property
+    def pending_bytes(self) -> int:
+        """Written in this step and not yet handed to the socket's transport."""
+        return self._pending_bytes
 
     def write(self, data: bytes) -> None:
         if not self._pending:
             self._loop.call_soon(self._flush)
         self._pending.append(data)
+        self._pending_bytes += len(data)
+        if self._pending_bytes > JOIN_AT_MOST:  # a producer that never yields still meets uvicorn's flow control
+            self._flush()
 
     def _flush(self) -> None:
-        pending, self._pending = self._pending, []
+        pending, self._pending, self._pending_bytes = self._pending, [], 0
         if not pending or self._transport.is_closing():
             return
         if len(pending) == 1 or sum(map(len, pending)) > JOIN_AT_MOST:

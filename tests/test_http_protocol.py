@@ -40,14 +40,17 @@ def test_writes_within_and_across_steps_arrive_whole_and_in_order() -> None:
     assert asyncio.run(_through_a_socket(writes)) == b"HTTP/1.1 200 OK\r\n\r\nfirst second third"
 
 
-def test_a_long_body_is_written_whole() -> None:
+def test_a_long_body_is_written_whole_and_not_held() -> None:
     body = bytes(range(256)) * (4 * JOIN_AT_MOST // 256)
 
     async def writes(transport: CoalescingTransport) -> None:
         transport.write(b"head\r\n\r\n")
+        assert transport.pending_bytes == len(b"head\r\n\r\n")  # a short write waits for the end of the step
         transport.write(body)
+        assert transport.pending_bytes == 0  # past JOIN_AT_MOST: handed on at once, flow control applies
         transport.write(b"tail")
         await asyncio.sleep(0)
+        assert transport.pending_bytes == 0
         transport.close()
 
     assert asyncio.run(_through_a_socket(writes)) == b"head\r\n\r\n" + body + b"tail"
