@@ -43,10 +43,11 @@ class CoalescingTransport:
             self._flush()
 
     def _flush(self) -> None:
-        pending, self._pending, self._pending_bytes = self._pending, [], 0
+        pending, size = self._pending, self._pending_bytes
+        self._pending, self._pending_bytes = [], 0
         if not pending or self._transport.is_closing():
             return
-        if len(pending) == 1 or sum(map(len, pending)) > JOIN_AT_MOST:
+        if len(pending) == 1 or size > JOIN_AT_MOST:
             for data in pending:  # a long body: one more call costs less than copying it
                 self._transport.write(data)
         else:

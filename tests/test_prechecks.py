@@ -317,7 +317,8 @@ def test_the_lexer_reads_the_grammar_s_terminals(text: str, expected: list) -> N
     assert [(t.kind, t.text) for t in tokens(text)] == expected
 
 
-_LEXER_ALPHABET = st.sampled_from([*"<>?$:_.-+#@\"'\\ \n\t\r{}()[];,=!*/^|&aZe0%\x0b", "\u00e9", "\u00b7", "'''", "SELECT"])
+_LEXER_ALPHABET = st.sampled_from([*"<>?$:_.-+#@\"'\\ \n\t\r{}()[];,=!*/^|&aZe0%\x0b",
+                                   "\u00e9", "\u00b7", "'''", "SELECT"])
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -55,8 +55,9 @@ _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 def _unquote(text: str) -> str:
     """urllib's unquote(text, errors="strict") for a text whose every % starts an escape, by C codecs instead of
-    a Python loop per escape (a query is mostly escapes, hundreds of them): each %XX becomes a \\xXX escape, unicode_escape turns the escapes into those bytes (the rest stays the UTF-8
-    it was), and the bytes are decoded as strict UTF-8."""
+    a Python loop per escape (a query is mostly escapes, hundreds of them): each %XX becomes a \\xXX escape,
+    unicode_escape turns the escapes into those bytes (the rest stays the UTF-8 it was), and the bytes are
+    decoded as strict UTF-8."""
     if "%" not in text:
         return text
     escaped = text.replace("\\", "\\\\").replace("%", "\\x").encode("utf-8")
